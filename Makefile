@@ -1,0 +1,44 @@
+# Seneca: two commands. `make run` brings the platform up; `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 3000
+LOGS ?= $(CURDIR)/data/marcus_logs
+LAKE ?= $(CURDIR)/data/lake
+
+.PHONY: install run test lint docs bench clean
+
+$(BIN)/.installed: pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Seneca needs Python 3.11 or newer: make PYTHON=python3.11 ...")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	touch $@
+
+install: $(BIN)/.installed
+
+# Demo logs if the log folder is empty, the whole asset graph once, then the UI and the daemon
+# (sensors and schedules running) on http://$(HOST):$(PORT).
+run: install
+	mkdir -p data/dagster "$(LOGS)"
+	if [ -z "$$(ls -A "$(LOGS)")" ]; then $(BIN)/seneca demo-logs "$(LOGS)"; fi
+	DAGSTER_HOME=$(CURDIR) SENECA_LOG_DIR="$(LOGS)" SENECA_LAKE_DIR="$(LAKE)" $(BIN)/seneca run
+	DAGSTER_HOME=$(CURDIR) SENECA_LOG_DIR="$(LOGS)" SENECA_LAKE_DIR="$(LAKE)" \
+		exec $(BIN)/dagster dev --host $(HOST) --port $(PORT) --workspace workspace.yaml
+
+test: install
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+docs: install
+	$(BIN)/seneca docs --out docs/TABLES.md
+
+bench: install
+	$(BIN)/python benchmarks/ingest.py
+
+clean:
+	rm -rf $(VENV) data/lake data/dagster

@@ -1,0 +1,170 @@
+"""The `seneca` command: the same Dagster code path as the UI, run in-process."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from seneca_assets.lib.config import ConfigurationError, IngestSettings
+from seneca_assets.lib.lake import Lake
+
+EXIT_CONFIG = 2
+EXIT_RUN_FAILED = 1
+
+
+def _settings(args: argparse.Namespace) -> IngestSettings:
+    """Settings from the command line and environment, checked; sets the environment for Dagster."""
+    settings = IngestSettings.from_env(args.logs, args.lake).validated()
+    Lake(settings.lake_dir).ensure_writable()
+    os.environ["SENECA_LOG_DIR"] = str(settings.log_dir.resolve())
+    os.environ["SENECA_LAKE_DIR"] = str(settings.lake_dir.resolve())
+    return settings
+
+
+def _execute(job_name: str | None) -> Any:
+    """Run a job of the code location in this process, on the configured instance."""
+    import dagster as dg
+
+    from seneca_assets.definitions import defs
+
+    definitions = defs()
+    job = (
+        definitions.resolve_job_def(job_name)
+        if job_name
+        else definitions.resolve_implicit_global_asset_job_def()
+    )
+    instance = (
+        dg.DagsterInstance.get()
+        if os.environ.get("DAGSTER_HOME")
+        else dg.DagsterInstance.ephemeral()
+    )
+    quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+    return job.execute_in_process(instance=instance, raise_on_error=False, run_config=quiet)
+
+
+def _print_run(result: Any) -> int:
+    for event in result.all_events:
+        if event.event_type_value == "ASSET_MATERIALIZATION":
+            materialization = event.event_specific_data.materialization
+            run = materialization.metadata.get("run")
+            if run is not None:
+                counts = run.value
+                print(
+                    f"stored {counts['events_stored']:,} events, quarantined "
+                    f"{counts['quarantined']:,} lines, skipped {counts['duplicates_skipped']:,} "
+                    f"duplicates, redacted {counts['redactions']:,} secrets; read "
+                    f"{counts['lines_read']:,} lines from {counts['files_read']:,} of "
+                    f"{counts['files_seen']:,} files"
+                )
+        elif event.event_type_value == "ASSET_CHECK_EVALUATION":
+            evaluation = event.event_specific_data
+            if not evaluation.passed:
+                print(
+                    f"check {evaluation.check_name} on "
+                    f"{evaluation.asset_key.to_user_string()}: not passed"
+                )
+    if not result.success:
+        failure = next((e for e in result.all_events if e.is_failure), None)
+        message = failure.message if failure is not None else "the run failed"
+        print(f"error: {message}", file=sys.stderr)
+        return EXIT_RUN_FAILED
+    return 0
+
+
+def _cmd_ingest(args: argparse.Namespace) -> int:
+    _settings(args)
+    return _print_run(_execute("ingest"))
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    _settings(args)
+    return _print_run(_execute(None))
+
+
+def _cmd_demo_logs(args: argparse.Namespace) -> int:
+    from seneca_assets.lib.simulate import simulate_deployment
+
+    truth = simulate_deployment(Path(args.dir), days=args.days, agents=args.agents, seed=args.seed)
+    print(
+        f"wrote {sum(truth.files.values()):,} lines in {len(truth.files):,} files "
+        f"({truth.bytes_written:,} bytes) for {len(truth.tasks):,} tasks to {args.dir}"
+    )
+    return 0
+
+
+def _cmd_quarantine(args: argparse.Namespace) -> int:
+    from seneca_assets.lib.quarantine import quarantined, replay
+
+    settings = IngestSettings.from_env(args.logs, args.lake)
+    if args.action == "list":
+        rows = quarantined(Lake(settings.lake_dir), limit=args.limit)
+        for source, line, reason, text, _ in rows.iter_rows():
+            shown = (text or "<not UTF-8>")[:120]
+            print(f"{source}:{line}: {reason}\n    {shown}")
+        print(f"{rows.height:,} quarantined line(s) shown")
+        return 0
+    report = replay(settings)
+    print(
+        f"replayed {report.examined:,} quarantined lines: {report.moved:,} now pass "
+        f"({report.stored:,} stored as new events), {report.still_quarantined:,} still quarantined"
+    )
+    return 0
+
+
+def _cmd_docs(args: argparse.Namespace) -> int:
+    from seneca_assets.lib.schemas import tables_markdown
+
+    Path(args.out).write_text(tables_markdown(), encoding="utf-8")
+    print(f"wrote {args.out}")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="seneca", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def with_dirs(sub: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        sub.add_argument(
+            "--logs", help="Marcus log folder (default: $SENECA_LOG_DIR or data/marcus_logs)"
+        )
+        sub.add_argument("--lake", help="lake folder (default: $SENECA_LAKE_DIR or data/lake)")
+        return sub
+
+    with_dirs(commands.add_parser("ingest", help="ingest new log lines into bronze")).set_defaults(
+        func=_cmd_ingest
+    )
+    with_dirs(commands.add_parser("run", help="materialize the whole asset graph")).set_defaults(
+        func=_cmd_run
+    )
+    demo = commands.add_parser("demo-logs", help="write realistic Marcus logs")
+    demo.add_argument("dir")
+    demo.add_argument("--days", type=int, default=7)
+    demo.add_argument("--agents", type=int, default=4)
+    demo.add_argument("--seed", type=int, default=0)
+    demo.set_defaults(func=_cmd_demo_logs)
+    quarantine = with_dirs(commands.add_parser("quarantine", help="inspect or replay bad lines"))
+    quarantine.add_argument("action", choices=["list", "replay"])
+    quarantine.add_argument("--limit", type=int, default=50)
+    quarantine.set_defaults(func=_cmd_quarantine)
+    docs = commands.add_parser("docs", help="write the table catalogue generated from the models")
+    docs.add_argument("--out", default="docs/TABLES.md")
+    docs.set_defaults(func=_cmd_docs)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `seneca` command."""
+    args = _parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except ConfigurationError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+
+
+if __name__ == "__main__":
+    sys.exit(main())

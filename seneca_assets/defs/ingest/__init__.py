@@ -1,0 +1,1 @@
+"""Ingestion of Marcus logs into the bronze tables."""

@@ -1,0 +1,1 @@
+"""Plain-Python logic of Seneca: no Dagster imports here."""

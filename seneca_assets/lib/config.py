@@ -1,0 +1,63 @@
+"""Settings shared by the command, the Dagster resources and the library, from the environment."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from seneca_assets.lib.timestamps import check_time_zone
+
+DEFAULT_LOG_DIR = "data/marcus_logs"
+DEFAULT_LAKE_DIR = "data/lake"
+DEFAULT_NAIVE_TZ = "UTC"
+DEFAULT_TAIL_GRACE_S = 3600.0
+"""An unterminated last line is taken as it is once its file has been still this long."""
+
+
+class ConfigurationError(ValueError):
+    """A setting that cannot work; the message says what to fix."""
+
+
+@dataclass(frozen=True)
+class IngestSettings:
+    """Where logs are read from, where the lake is, and how lines are interpreted."""
+
+    log_dir: Path
+    lake_dir: Path
+    naive_tz: str = DEFAULT_NAIVE_TZ
+    tail_grace_s: float = DEFAULT_TAIL_GRACE_S
+
+    @classmethod
+    def from_env(
+        cls, log_dir: str | Path | None = None, lake_dir: str | Path | None = None
+    ) -> IngestSettings:
+        """Settings from arguments, falling back to `SENECA_*` environment variables."""
+        grace = os.environ.get("SENECA_TAIL_GRACE_S", str(DEFAULT_TAIL_GRACE_S))
+        try:
+            grace_s = float(grace)
+        except ValueError as exc:
+            raise ConfigurationError(
+                f"SENECA_TAIL_GRACE_S={grace!r} is not a number of seconds"
+            ) from exc
+        return cls(
+            log_dir=Path(log_dir or os.environ.get("SENECA_LOG_DIR") or DEFAULT_LOG_DIR),
+            lake_dir=Path(lake_dir or os.environ.get("SENECA_LAKE_DIR") or DEFAULT_LAKE_DIR),
+            naive_tz=os.environ.get("SENECA_NAIVE_TZ") or DEFAULT_NAIVE_TZ,
+            tail_grace_s=grace_s,
+        )
+
+    def validated(self) -> IngestSettings:
+        """Check that the settings can work; raise ConfigurationError saying what to fix."""
+        if not self.log_dir.is_dir():
+            raise ConfigurationError(
+                f"log folder {self.log_dir} does not exist or is not a folder: point --logs or "
+                "SENECA_LOG_DIR at the folder Marcus writes its logs to"
+            )
+        try:
+            check_time_zone(self.naive_tz)
+        except ValueError as exc:
+            raise ConfigurationError(str(exc)) from exc
+        if self.tail_grace_s < 0:
+            raise ConfigurationError("SENECA_TAIL_GRACE_S must not be negative")
+        return self

@@ -1,0 +1,154 @@
+"""The lake: one Delta table per folder, `<root>/<layer>/<table>`, written and read with Polars.
+
+This module knows Delta and nothing about Marcus. Writers tag each commit with an application
+transaction (`app_id`, `version`), which Delta records atomically with the data: a crashed writer
+can tell afterwards which of its batches reached which table.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import polars as pl
+from deltalake import CommitProperties, DeltaTable, Transaction, WriterProperties, write_deltalake
+from deltalake.exceptions import CommitFailedError, TableNotFoundError
+
+from seneca_assets.lib.config import ConfigurationError
+from seneca_assets.lib.schemas import TableSpec
+
+ZSTD_LEVEL = 6
+"""Measured on Marcus logs: level 6 compresses about 10% better than 3 at no extra write time."""
+COMMIT_RETRIES = 5
+LOCK_TIMEOUT_S = 600.0
+
+
+class LockTimeoutError(RuntimeError):
+    """Another writer held the lake's lock for longer than we were willing to wait."""
+
+
+class Lake:
+    """A lake rooted at a local folder."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+
+    def uri(self, spec: TableSpec) -> str:
+        """Where the table lives."""
+        return str(self.root / spec.name)
+
+    def ensure_writable(self) -> None:
+        """Create the lake folder if needed; raise ConfigurationError if it cannot be written."""
+        probe = self.root / "_seneca" / ".write-probe"
+        try:
+            probe.parent.mkdir(parents=True, exist_ok=True)
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as exc:
+            raise ConfigurationError(
+                f"lake folder {self.root} is not writable ({exc.strerror}): point --lake or "
+                "SENECA_LAKE_DIR at a folder this user can write"
+            ) from exc
+
+    @contextmanager
+    def lock(self, name: str, timeout_s: float = LOCK_TIMEOUT_S) -> Iterator[None]:
+        """Hold an exclusive, crash-safe lock (released by the OS if the process dies)."""
+        path = self.root / "_seneca" / f"{name}.lock"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        deadline = time.monotonic() + timeout_s
+        with open(path, "a+b") as handle:
+            while True:
+                try:
+                    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError as exc:
+                    if time.monotonic() > deadline:
+                        raise LockTimeoutError(
+                            f"another Seneca process has held {path} for over {timeout_s:.0f} s"
+                        ) from exc
+                    time.sleep(0.05)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+    def table(self, spec: TableSpec) -> DeltaTable:
+        """Open the table, creating it empty with its declared schema if it does not exist."""
+        try:
+            return DeltaTable(self.uri(spec))
+        except TableNotFoundError:
+            os.makedirs(self.uri(spec), exist_ok=True)
+            return DeltaTable.create(
+                self.uri(spec),
+                schema=spec.empty().to_arrow().schema,
+                partition_by=list(spec.partition_by) or None,
+                name=spec.name.replace("/", "_"),
+                mode="ignore",
+            )
+
+    def exists(self, spec: TableSpec) -> bool:
+        """True if the table has been created."""
+        return DeltaTable.is_deltatable(self.uri(spec))
+
+    def scan(self, spec: TableSpec) -> pl.LazyFrame:
+        """A lazy scan of the table's current version (empty if it does not exist yet)."""
+        if not self.exists(spec):
+            return spec.empty().lazy()
+        return pl.scan_delta(self.uri(spec))
+
+    def read(self, spec: TableSpec) -> pl.DataFrame:
+        """The whole table (for small tables)."""
+        return self.scan(spec).collect()
+
+    def txn_version(self, spec: TableSpec, app_id: str) -> int:
+        """The last transaction version `app_id` committed to the table (0 if none)."""
+        if not self.exists(spec):
+            return 0
+        return DeltaTable(self.uri(spec)).transaction_version(app_id) or 0
+
+    def write(
+        self,
+        spec: TableSpec,
+        frame: pl.DataFrame,
+        *,
+        mode: str = "append",
+        txn: tuple[str, int] | None = None,
+        predicate: str | None = None,
+    ) -> None:
+        """Append or overwrite rows in one Delta commit, tagged with `txn` if given."""
+        table = self.table(spec)
+        props = CommitProperties(
+            app_transactions=[Transaction(app_id=txn[0], version=txn[1])] if txn else None,
+            max_commit_retries=COMMIT_RETRIES,
+        )
+        data = frame.select(spec.schema.names()).to_arrow()
+        for attempt in range(COMMIT_RETRIES):
+            try:
+                write_deltalake(
+                    table,
+                    data,
+                    mode=mode,  # type: ignore[arg-type]
+                    predicate=predicate,
+                    partition_by=list(spec.partition_by) or None,
+                    writer_properties=WriterProperties(
+                        compression="ZSTD", compression_level=ZSTD_LEVEL
+                    ),
+                    commit_properties=props,
+                )
+                return
+            except CommitFailedError:
+                if attempt + 1 == COMMIT_RETRIES:
+                    raise
+                table.update_incremental()
+                time.sleep(0.05 * (attempt + 1))
+
+    def delete(self, spec: TableSpec, predicate: str) -> int:
+        """Delete matching rows in one commit; return how many were deleted."""
+        if not self.exists(spec):
+            return 0
+        metrics = DeltaTable(self.uri(spec)).delete(predicate)
+        return int(metrics.get("num_deleted_rows", 0) or 0)

@@ -1,0 +1,273 @@
+"""Turning a chunk of log lines into bronze rows: events, quarantined lines and redactions.
+
+Everything here is per chunk and in memory; deduplication against the lake and writing belong to
+`lib.ingest`. Every line of the chunk ends up in exactly one place: an event, a copy of an event
+earlier in the chunk, the quarantine (with its reason), or nowhere because it is blank.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+import pandera.errors
+import polars as pl
+import pyarrow.compute as pc
+import xxhash
+
+from seneca_assets.lib.jsonl import LineSpans, decode_records, line_array, split_lines, utf8_errors
+from seneca_assets.lib.marcus import STREAMS, record_fields
+from seneca_assets.lib.redact import may_hold_secret, redact_json_line, redact_raw_line
+from seneca_assets.lib.schemas import EVENTS, QUARANTINE, REDACTIONS, EventModel
+from seneca_assets.lib.sources import Segment
+from seneca_assets.lib.timestamps import parse_timestamps
+
+_STREAM_SEEDS = {stream: xxhash.xxh64_intdigest(stream.encode()) for stream in STREAMS}
+_BLANK_MAX_BYTES = 16
+"""Lines shorter than this are checked for being blank before they are decoded."""
+
+
+def event_id(stream: str, line: bytes | memoryview) -> str:
+    """The content identity of a line of `stream` (a copy of a line has the same id)."""
+    return xxhash.xxh3_128_hexdigest(line, seed=_STREAM_SEEDS[stream])
+
+
+def quarantine_id(source_file: str, byte_offset: int, line: bytes) -> str:
+    """The identity of a quarantined line: its place and its bytes."""
+    return xxhash.xxh3_128_hexdigest(f"{source_file}\0{byte_offset}\0".encode() + line)
+
+
+@dataclass(frozen=True)
+class ParsedChunk:
+    """The rows one chunk of lines produces."""
+
+    events: pl.DataFrame
+    quarantine: pl.DataFrame
+    redactions: pl.DataFrame
+    lines: int
+    blank_lines: int
+    copies: int
+    """Lines dropped because an identical line of the same stream came earlier in the chunk."""
+
+
+@dataclass(frozen=True)
+class _Lines:
+    """The lines of a chunk and where each comes from."""
+
+    buf: bytes
+    spans: LineSpans
+    stream: list[str]
+    source: list[str]
+    byte_offset: np.ndarray
+    line_number: np.ndarray
+
+    @classmethod
+    def of(cls, segments: list[Segment]) -> _Lines:
+        buf = b"".join(s.data for s in segments)
+        spans = split_lines(buf)
+        seg_starts = np.cumsum([0] + [len(s.data) for s in segments[:-1]], dtype=np.int64)
+        seg = np.searchsorted(seg_starts, spans.starts, side="right") - 1
+        first_index = np.searchsorted(seg, np.arange(len(segments)), side="left")
+        file_start = np.array([s.start for s in segments], dtype=np.int64)
+        first_line = np.array([s.first_line for s in segments], dtype=np.int64)
+        seg_list = seg.tolist()
+        return cls(
+            buf=buf,
+            spans=spans,
+            stream=[segments[k].stream for k in seg_list],
+            source=[segments[k].path for k in seg_list],
+            byte_offset=file_start[seg] + spans.starts - seg_starts[seg],
+            line_number=first_line[seg] + np.arange(len(seg)) - first_index[seg],
+        )
+
+    def raw(self, i: int) -> bytes:
+        return self.buf[self.spans.starts[i] : self.spans.ends[i]]
+
+
+class _Quarantine:
+    """Collects the lines of a chunk that cannot be events, secrets redacted."""
+
+    def __init__(self, lines: _Lines) -> None:
+        self.lines = lines
+        self.rows: list[tuple[object, ...]] = []
+        self.redactions: list[tuple[str, str, str, str]] = []
+
+    def add(self, i: int, reason: str) -> None:
+        lines = self.lines
+        source, offset = lines.source[i], int(lines.byte_offset[i])
+        row_id = quarantine_id(source, offset, lines.raw(i))
+        raw, found = redact_raw_line(lines.raw(i))
+        self.redactions += [("bronze/quarantine", row_id, r.field_path, r.kind) for r in found]
+        self.rows.append(
+            (row_id, lines.stream[i], source, int(lines.line_number[i]), offset, raw, reason)
+        )
+
+    def frame(self, now: datetime, batch: int) -> pl.DataFrame:
+        names = QUARANTINE.schema.names()[:7]
+        frame = pl.DataFrame(
+            self.rows, schema=[(n, QUARANTINE.schema[n]) for n in names], orient="row"
+        )
+        return frame.with_columns(
+            ingested_at=pl.lit(now, dtype=pl.Datetime("us", "UTC")),
+            ingest_batch=pl.lit(batch, dtype=pl.Int64),
+        ).unique(subset="quarantine_id", keep="first", maintain_order=True)
+
+
+def _candidates(lines: _Lines, quarantine: _Quarantine) -> tuple[list[int], int]:
+    """Indexes of the lines worth decoding; blank lines are counted, bad UTF-8 quarantined."""
+    bad_utf8 = utf8_errors(lines.buf, lines.spans)
+    lengths = (lines.spans.ends - lines.spans.starts).tolist()
+    candidates, blank = [], 0
+    for i, length in enumerate(lengths):
+        if length < _BLANK_MAX_BYTES and not lines.raw(i).strip():
+            blank += 1
+        elif i in bad_utf8:
+            quarantine.add(i, bad_utf8[i])
+        else:
+            candidates.append(i)
+    return candidates, blank
+
+
+_FIELDS = (
+    "event_id",
+    "stream",
+    "kind",
+    "timestamp",
+    "agent_id",
+    "task_id",
+    "project_id",
+    "source_file",
+    "_line",
+)
+
+
+def _decode(lines: _Lines, candidates: list[int], quarantine: _Quarantine) -> pl.DataFrame:
+    """Decode candidate lines into event columns (timestamp still text); quarantine failures."""
+    view = memoryview(lines.buf)
+    starts, ends = lines.spans.starts, lines.spans.ends
+    decoded = decode_records([view[starts[i] : ends[i]] for i in candidates])
+    rows: list[tuple[object, ...]] = []
+    for i, record in zip(candidates, decoded, strict=True):
+        if isinstance(record, str):
+            quarantine.add(i, record)
+            continue
+        stream = lines.stream[i]
+        fields = record_fields(record, stream)
+        if fields.timestamp_error:
+            quarantine.add(i, fields.timestamp_error)
+            continue
+        rows.append(
+            (
+                event_id(stream, view[starts[i] : ends[i]]),
+                stream,
+                fields.kind,
+                fields.timestamp,
+                fields.agent_id,
+                fields.task_id,
+                fields.project_id,
+                lines.source[i],
+                i,
+            )
+        )
+    schema = {name: pl.String for name in _FIELDS} | {"_line": pl.Int64}
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def _with_times(frame: pl.DataFrame, naive_tz: str, quarantine: _Quarantine) -> pl.DataFrame:
+    """Parse timestamps to UTC; quarantine lines whose timestamp is not one."""
+    times = parse_timestamps(frame.get_column("timestamp"), naive_tz)
+    frame = pl.concat([frame.drop("timestamp"), times], how="horizontal")
+    bad = frame.filter(pl.col("timestamp_error").is_not_null())
+    for i, reason in bad.select("_line", "timestamp_error").iter_rows():
+        quarantine.add(i, reason)
+    return frame.filter(pl.col("timestamp_error").is_null()).drop("timestamp_error")
+
+
+def _with_columns(frame: pl.DataFrame, lines: _Lines, now: datetime, batch: int) -> pl.DataFrame:
+    """Add the payload text and the line's position, as bronze/events stores them."""
+    index = frame.get_column("_line").to_numpy()
+    payload = pl.Series(pc.take(line_array(lines.buf, lines.spans), index))
+    return frame.with_columns(
+        payload=payload.cast(pl.String).str.strip_chars_end("\r\n"),
+        line_number=pl.Series(lines.line_number[index], dtype=pl.Int64),
+        byte_offset=pl.Series(lines.byte_offset[index], dtype=pl.Int64),
+        ingested_at=pl.lit(now, dtype=pl.Datetime("us", "UTC")),
+        ingest_batch=pl.lit(batch, dtype=pl.Int64),
+    )
+
+
+def _validate(frame: pl.DataFrame, quarantine: _Quarantine) -> pl.DataFrame:
+    """Check rows against the bronze/events model; quarantine each failing row with the check."""
+    try:
+        EventModel.validate(frame.select(EVENTS.schema.names()), lazy=True)
+    except pandera.errors.SchemaErrors as exc:
+        cases = exc.failure_cases
+        if cases.get_column("index").null_count():
+            raise  # a schema-level failure is a bug of ours, not bad data
+        reasons = cases.group_by("index", maintain_order=True).agg(
+            pl.format(
+                "failed check {} on {} (value {})",
+                "check",
+                "column",
+                pl.col("failure_case").str.slice(0, 80),
+            )
+            .str.join("; ")
+            .alias("reason")
+        )
+        failed = reasons.get_column("index").to_list()
+        lines = frame.get_column("_line").gather(failed).to_list()
+        for i, reason in zip(lines, reasons.get_column("reason").to_list(), strict=True):
+            quarantine.add(i, reason)
+        frame = frame.with_row_index("_row").filter(~pl.col("_row").is_in(failed)).drop("_row")
+    return frame
+
+
+def _redact(frame: pl.DataFrame) -> tuple[pl.DataFrame, list[tuple[str, str, str, str]]]:
+    """Replace secrets in payloads; return the frame and one redaction record per secret."""
+    flagged = may_hold_secret(frame.get_column("payload")).arg_true()
+    if flagged.is_empty():
+        return frame, []
+    redactions, new_payloads = [], []
+    ids = frame.get_column("event_id").gather(flagged).to_list()
+    for row_id, payload in zip(
+        ids, frame.get_column("payload").gather(flagged).to_list(), strict=True
+    ):
+        text, found = redact_json_line(payload)
+        new_payloads.append(text)
+        redactions += [("bronze/events", row_id, r.field_path, r.kind) for r in found]
+    payload = frame.get_column("payload").scatter(flagged, new_payloads)
+    return frame.with_columns(payload), redactions
+
+
+def _redaction_frame(
+    rows: list[tuple[str, str, str, str]], now: datetime, batch: int
+) -> pl.DataFrame:
+    names = REDACTIONS.schema.names()[:4]
+    return pl.DataFrame(rows, schema=[(n, pl.String) for n in names], orient="row").with_columns(
+        redacted_at=pl.lit(now, dtype=pl.Datetime("us", "UTC")),
+        ingest_batch=pl.lit(batch, dtype=pl.Int64),
+    )
+
+
+def parse_chunk(
+    segments: list[Segment], *, naive_tz: str, batch: int, now: datetime
+) -> ParsedChunk:
+    """Parse every line of `segments` (complete lines, each segment ending with a newline)."""
+    lines = _Lines.of(segments)
+    quarantine = _Quarantine(lines)
+    candidates, blank = _candidates(lines, quarantine)
+    frame = _with_times(_decode(lines, candidates, quarantine), naive_tz, quarantine)
+    before = frame.height
+    frame = frame.unique(subset="event_id", keep="first", maintain_order=True)
+    copies = before - frame.height
+    frame = _validate(_with_columns(frame, lines, now, batch), quarantine)
+    frame, redactions = _redact(frame)
+    return ParsedChunk(
+        events=frame.select(EVENTS.schema.names()),
+        quarantine=quarantine.frame(now, batch),
+        redactions=_redaction_frame(redactions + quarantine.redactions, now, batch),
+        lines=len(lines.spans),
+        blank_lines=blank,
+        copies=copies,
+    )

@@ -1,0 +1,204 @@
+"""Tailing a folder of log files: what is new in each file, and reading it in bounded chunks.
+
+A file is remembered by its size, modification time, how far it has been consumed (`offset`, always
+just after a line terminator), and a fingerprint of its first bytes. An unchanged file costs one
+`stat`. A file that shrank, or whose first bytes changed, was rewritten and is read again from the
+start. The last line of a file without its newline is still being written: it waits, unless the file
+has been still for the grace period, when it is taken as it is.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import xxhash
+
+from seneca_assets.lib.marcus import SourceName, source_name
+
+FINGERPRINT_BYTES = 1024
+READ_PIECE_BYTES = 16 << 20
+
+
+@dataclass(frozen=True)
+class FileState:
+    """What is known of one file after the last read (a row of bronze/ingest_files)."""
+
+    path: str
+    stream: str
+    size: int
+    mtime_ns: int
+    offset: int
+    fingerprint: str
+    fingerprint_bytes: int
+    lines: int
+    rewrites: int
+    pending_tail_bytes: int
+
+
+@dataclass(frozen=True)
+class ReadPlan:
+    """The bytes to read from one file in this run."""
+
+    path: str
+    """Relative to the log folder, with `/` separators."""
+    abs_path: Path
+    source: SourceName
+    start: int
+    end: int
+    """The file's size when planned: bytes appended later wait for the next run."""
+    first_line: int
+    """Line number of the line starting at `start`."""
+    take_tail: bool
+    """Take an unterminated last line as it is (the file has been still long enough)."""
+    state: FileState
+    """The state to store if the whole plan is read; `offset` and `lines` are set as it goes."""
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Complete lines read from one file: `data` always ends with a newline (added to a tail)."""
+
+    path: str
+    stream: str
+    start: int
+    data: bytes
+    first_line: int
+    consumed: int
+    """File bytes this segment accounts for (a tail fragment has no `\\n` of its own)."""
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    """The files of a log folder and what to read from them."""
+
+    plans: list[ReadPlan]
+    states: dict[str, FileState]
+    """The state of every known file, updated for files whose change needed no read."""
+    files_seen: int
+    files_rewritten: int
+
+
+def fingerprint(head: bytes) -> str:
+    """The fingerprint of a file's first bytes."""
+    return xxhash.xxh3_64_hexdigest(head)
+
+
+def _walk(root: Path) -> Iterator[tuple[str, os.DirEntry[str], SourceName]]:
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(Path(entry.path))
+                    continue
+                name = source_name(entry.name)
+                if name is not None and entry.is_file():
+                    yield Path(entry.path).relative_to(root).as_posix(), entry, name
+
+
+def _read_head(path: Path, size: int) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read(min(size, FINGERPRINT_BYTES))
+
+
+def scan(
+    root: Path, known: dict[str, FileState], *, now_s: float, tail_grace_s: float
+) -> ScanResult:
+    """Compare the folder with what is known; plan a read for every file with something new."""
+    plans: list[ReadPlan] = []
+    states = dict(known)
+    seen = rewritten_count = 0
+    for rel, entry, name in _walk(root):
+        seen += 1
+        stat = entry.stat()
+        prev = known.get(rel)
+        still_long_enough = now_s - stat.st_mtime >= tail_grace_s
+        unchanged = prev is not None and (stat.st_size, stat.st_mtime_ns) == (
+            prev.size,
+            prev.mtime_ns,
+        )
+        if unchanged and not (prev and prev.pending_tail_bytes and still_long_enough):
+            continue
+        head = _read_head(Path(entry.path), stat.st_size)
+        rewritten = prev is not None and (
+            stat.st_size < prev.offset
+            or fingerprint(head[: prev.fingerprint_bytes]) != prev.fingerprint
+        )
+        offset, lines = (prev.offset, prev.lines) if prev and not rewritten else (0, 0)
+        state = FileState(
+            path=rel,
+            stream=name.stream,
+            size=stat.st_size,
+            mtime_ns=stat.st_mtime_ns,
+            offset=offset,
+            fingerprint=fingerprint(head),
+            fingerprint_bytes=len(head),
+            lines=lines,
+            rewrites=(prev.rewrites if prev else 0) + int(rewritten),
+            pending_tail_bytes=stat.st_size - offset,
+        )
+        rewritten_count += int(rewritten)
+        if state.offset == stat.st_size:
+            states[rel] = state
+            continue
+        plans.append(
+            ReadPlan(
+                path=rel,
+                abs_path=Path(entry.path),
+                source=name,
+                start=state.offset,
+                end=stat.st_size,
+                first_line=state.lines + 1,
+                take_tail=still_long_enough,
+                state=state,
+            )
+        )
+    plans.sort(key=lambda p: (p.source.sort_key, p.path))
+    return ScanResult(plans, states, seen, rewritten_count)
+
+
+def read_segments(plan: ReadPlan, max_bytes: int = READ_PIECE_BYTES) -> Iterator[Segment]:
+    """Read a plan's complete lines in segments of about `max_bytes` (longer lines stay whole)."""
+    position, line = plan.start, plan.first_line
+    carry = b""
+    with open(plan.abs_path, "rb") as handle:
+        handle.seek(position)
+        while position + len(carry) < plan.end:
+            piece = handle.read(min(max_bytes, plan.end - position - len(carry)))
+            if not piece:
+                break  # the file shrank while we read: the next run sees it as rewritten
+            data = carry + piece
+            cut = data.rfind(b"\n") + 1
+            if cut == 0:
+                carry = data
+                continue
+            segment, carry = data[:cut], data[cut:]
+            yield Segment(plan.path, plan.source.stream, position, segment, line, len(segment))
+            position += cut
+            line += segment.count(b"\n")
+    if carry and plan.take_tail:
+        yield Segment(plan.path, plan.source.stream, position, carry + b"\n", line, len(carry))
+
+
+def advance(plan: ReadPlan, segment: Segment) -> FileState:
+    """The file's state once `segment`, and everything of `plan` before it, is stored."""
+    end = segment.start + segment.consumed
+    return replace(
+        plan.state,
+        offset=end,
+        lines=segment.first_line - 1 + segment.data.count(b"\n"),
+        pending_tail_bytes=max(plan.end - end, 0),
+    )
+
+
+def folder_signature(root: Path) -> str:
+    """A digest of every log file's path, size and modification time: changes when any does."""
+    digest = xxhash.xxh3_128()
+    for rel, entry, _ in sorted(_walk(root), key=lambda item: item[0]):
+        stat = entry.stat()
+        digest.update(f"{rel}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
