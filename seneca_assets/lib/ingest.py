@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
 from functools import reduce
@@ -95,23 +96,30 @@ def load_states(lake: Lake) -> dict[str, FileState]:
     return {row[0]: FileState(*row) for row in frame.iter_rows()}
 
 
-def _states_frame(
-    states: dict[str, FileState],
-    touched: set[str],
-    now: datetime,
-    batch: int,
-    previous: pl.DataFrame,
-) -> pl.DataFrame:
-    """bronze/ingest_files rows: touched files get this batch, the rest keep their rows."""
-    fresh = pl.DataFrame(
-        [asdict(states[p]) for p in sorted(touched)],
-        schema={name: INGEST_FILES.schema[name] for name in (f.name for f in fields(FileState))},
-    ).with_columns(
-        updated_at=pl.lit(now, dtype=pl.Datetime("us", "UTC")),
-        ingest_batch=pl.lit(batch, dtype=pl.Int64),
-    )
-    kept = previous.filter(~pl.col("path").is_in(list(touched)))
-    return pl.concat([kept, fresh.select(INGEST_FILES.schema.names())]).sort("path")
+class _Offsets:
+    """bronze/ingest_files as the acknowledgement of each batch: the last write of a chunk."""
+
+    def __init__(self, lake: Lake, known: dict[str, FileState], states: dict[str, FileState]):
+        self.lake = lake
+        self.states = states
+        self.frame = lake.read(INGEST_FILES)
+        self.dirty = {path for path, state in states.items() if known.get(path) != state}
+
+    def acknowledge(self, reached: dict[str, FileState], batch: int, now: datetime) -> None:
+        """Record the files' new states, tagged with `batch`, in one commit."""
+        self.states.update(reached)
+        touched = self.dirty | set(reached)
+        fresh = pl.DataFrame(
+            [asdict(self.states[p]) for p in sorted(touched)],
+            schema={f.name: INGEST_FILES.schema[f.name] for f in fields(FileState)},
+        ).with_columns(
+            updated_at=pl.lit(now, dtype=pl.Datetime("us", "UTC")),
+            ingest_batch=pl.lit(batch, dtype=pl.Int64),
+        )
+        kept = self.frame.filter(~pl.col("path").is_in(list(touched)))
+        self.frame = pl.concat([kept, fresh.select(INGEST_FILES.schema.names())]).sort("path")
+        self.lake.write(INGEST_FILES, self.frame, mode="overwrite", txn=(APP_ID, batch))
+        self.dirty = set()
 
 
 def _chunks(
@@ -196,14 +204,17 @@ def store_chunk(lake: Lake, parsed: ParsedChunk, batch: int) -> IngestReport:
 def ingest(
     settings: IngestSettings, *, chunk_bytes: int = CHUNK_BYTES, now: datetime | None = None
 ) -> IngestReport:
-    """Ingest everything new under the log folder into the lake, exactly once."""
+    """Ingest everything new under the log folder into the lake, exactly once.
+
+    Chunk N+1 is parsed while chunk N is written and acknowledged in a second thread (Delta,
+    DuckDB and Polars release the GIL); commits stay in batch order.
+    """
     settings = settings.validated()
     lake = Lake(settings.lake_dir)
     lake.ensure_writable()
     report = IngestReport()
-    with lake.lock(LOCK_NAME):
+    with lake.lock(LOCK_NAME), ThreadPoolExecutor(max_workers=1) as writer:
         batch, report.rolled_back_rows = recover(lake)
-        previous = lake.read(INGEST_FILES)
         known = load_states(lake)
         result = scan(
             settings.log_dir, known, now_s=time.time(), tail_grace_s=settings.tail_grace_s
@@ -211,25 +222,33 @@ def ingest(
         report.files_seen = result.files_seen
         report.files_read = len(result.plans)
         report.files_rewritten = result.files_rewritten
-        states = result.states
-        dirty = {path for path, state in states.items() if known.get(path) != state}
+        offsets = _Offsets(lake, known, result.states)
+
+        def commit(
+            parsed: ParsedChunk | None, reached: dict[str, FileState], batch: int, stamp: datetime
+        ) -> IngestReport:
+            stored = store_chunk(lake, parsed, batch) if parsed else IngestReport()
+            offsets.acknowledge(reached, batch, stamp)
+            stored.batches = 1
+            return stored
+
+        pending: Future[IngestReport] | None = None
         for segments, reached in _chunks(result.plans, chunk_bytes):
             batch += 1
             stamp = now or datetime.now(UTC)
-            if segments:
-                parsed = parse_chunk(segments, naive_tz=settings.naive_tz, batch=batch, now=stamp)
-                report.add(store_chunk(lake, parsed, batch))
-                report.bytes_read += sum(s.consumed for s in segments)
-            states.update(reached)
-            touched = dirty | set(reached)
-            previous = _states_frame(states, touched, stamp, batch, previous)
-            lake.write(INGEST_FILES, previous, mode="overwrite", txn=(APP_ID, batch))
-            report.batches += 1
-            dirty = set()
-        if dirty:
-            batch += 1
-            previous = _states_frame(states, dirty, now or datetime.now(UTC), batch, previous)
-            lake.write(INGEST_FILES, previous, mode="overwrite", txn=(APP_ID, batch))
+            parsed = (
+                parse_chunk(segments, naive_tz=settings.naive_tz, batch=batch, now=stamp)
+                if segments
+                else None
+            )
+            report.bytes_read += sum(s.consumed for s in segments)
+            if pending is not None:
+                report.add(pending.result())
+            pending = writer.submit(commit, parsed, reached, batch, stamp)
+        if pending is not None:
+            report.add(pending.result())
+        if offsets.dirty:
+            offsets.acknowledge({}, batch + 1, now or datetime.now(UTC))
     return report
 
 

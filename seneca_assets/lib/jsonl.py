@@ -1,32 +1,34 @@
-"""Fast, strict reading of JSON Lines buffers: line boundaries, UTF-8 and JSON object decoding.
+"""Fast, strict reading of JSON Lines buffers: line boundaries, UTF-8, JSON objects, fields.
 
-A buffer is decoded in as few C calls as possible: all lines together as one JSON array, typed as
-`list[marcus.Record]`, with a second pass over `msgspec.Raw` elements proving that each element is
-exactly one line. When a batch fails, it is halved until every bad line stands alone, so one bad
-line costs a few extra passes over its batch, not a slow decode of every line. Each bad line gets a
-reason a person can act on.
+Checking is strict (RFC 8259: no NaN, no trailing commas, one value a line) and done for a whole
+buffer in one C call: msgspec skims every value as `msgspec.Raw`, and each value's length must equal
+its line's, which proves that every line holds exactly one value. When that fails, the lines are
+halved until every bad line stands alone, so one bad line costs a few extra passes, not a slow
+decode of every line. Fields are then lifted from the valid lines by DuckDB's JSON functions,
+which read many paths of every line in one parse, in parallel.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
+import duckdb
 import msgspec
 import numpy as np
+import polars as pl
 import pyarrow as pa
-
-from seneca_assets.lib.marcus import Record
 
 NEWLINE = 0x0A
 CARRIAGE_RETURN = 0x0D
+OPEN_BRACE = 0x7B
+CLOSE_BRACE = 0x7D
 
-_RECORDS = msgspec.json.Decoder(list[Record])
-_RAWS = msgspec.json.Decoder(list[msgspec.Raw])
-_ONE_RECORD = msgspec.json.Decoder(Record)
+_RAW_LINES = msgspec.json.Decoder(msgspec.Raw)
+_RAW_LIST = msgspec.json.Decoder(list[msgspec.Raw])
 _ANY = msgspec.json.Decoder()
 _SMALL_BATCH = 8
-"""Below this many lines a failing batch is decoded line by line rather than halved again."""
+"""Below this many lines a failing batch is checked line by line rather than halved again."""
+_WHITESPACE = b" \t\r\n"
 
 
 @dataclass(frozen=True)
@@ -40,25 +42,18 @@ class LineSpans:
         return len(self.starts)
 
 
-def split_lines(buf: bytes, *, final_unterminated: bool = False) -> LineSpans:
-    """Find the lines of `buf`; a trailing fragment without a newline counts only if asked."""
+def split_lines(buf: bytes) -> LineSpans:
+    """Find the lines of `buf`, which ends with a newline."""
     arr = np.frombuffer(buf, dtype=np.uint8)
     newlines = np.flatnonzero(arr == NEWLINE)
     starts = np.empty(len(newlines), dtype=np.int64)
     starts[:1] = 0
     starts[1:] = newlines[:-1] + 1
     ends = newlines.astype(np.int64)
-    if final_unterminated and (
-        len(buf) > 0 and (len(newlines) == 0 or newlines[-1] + 1 < len(buf))
-    ):
-        starts = np.append(starts, newlines[-1] + 1 if len(newlines) else 0)
-        ends = np.append(ends, len(buf))
-    if len(ends):
-        has_cr = np.zeros(len(ends), dtype=bool)
-        nonempty = ends > starts
-        has_cr[nonempty] = arr[ends[nonempty] - 1] == CARRIAGE_RETURN
-        ends = ends - has_cr
-    return LineSpans(starts, ends)
+    nonempty = ends > starts
+    has_cr = np.zeros(len(ends), dtype=bool)
+    has_cr[nonempty] = arr[ends[nonempty] - 1] == CARRIAGE_RETURN
+    return LineSpans(starts, ends - has_cr)
 
 
 def utf8_errors(buf: bytes, spans: LineSpans) -> dict[int, str]:
@@ -74,9 +69,8 @@ def utf8_errors(buf: bytes, spans: LineSpans) -> dict[int, str]:
         try:
             buf[start:end].decode("utf-8")
         except UnicodeDecodeError as exc:
-            errors[i] = (
-                f"invalid UTF-8: byte 0x{buf[start + exc.start]:02x} at column {exc.start + 1}"
-            )
+            byte = buf[start + exc.start]
+            errors[i] = f"invalid UTF-8: byte 0x{byte:02x} at column {exc.start + 1}"
     return errors
 
 
@@ -88,11 +82,7 @@ def line_array(buf: bytes, spans: LineSpans) -> pa.LargeBinaryArray:
     )
 
 
-def _strip_len(line: bytes | memoryview) -> int:
-    return len(bytes(line).strip(b" \t\r\n"))
-
-
-def _reason(exc: Exception, line: bytes | memoryview) -> str:
+def _reason(exc: Exception) -> str:
     """Turn a decoder error on one line into a reason a person can act on."""
     message = str(exc)
     if isinstance(exc, RecursionError) or "recursion" in message:
@@ -101,61 +91,96 @@ def _reason(exc: Exception, line: bytes | memoryview) -> str:
         return f"more than one JSON value on the line ({message})"
     if "truncated" in message:
         return f"JSON cut off before its end ({message})"
-    if isinstance(exc, msgspec.ValidationError) or message.startswith("Expected"):
-        try:
-            value = _ANY.decode(line)
-        except (msgspec.DecodeError, RecursionError):
-            return f"invalid JSON ({message})"
-        return f"not a JSON object: the line holds a JSON {type(value).__name__}"
     return f"invalid JSON ({message})"
 
 
-def _decode_one(line: bytes | memoryview) -> Record | dict[str, Any] | str:
-    """Decode one line: a Record, a dict when its nested values have unusual types, or a reason."""
+def _check_one(line: memoryview) -> str | None:
+    """None if the line is one JSON object, else the reason it is not."""
     try:
-        return _ONE_RECORD.decode(line)
-    except msgspec.ValidationError as exc:
-        try:
-            value = _ANY.decode(line)
-        except (msgspec.DecodeError, RecursionError) as inner:
-            return _reason(inner, line)
-        if isinstance(value, dict):
-            return value
-        return _reason(exc, line)
+        value = _ANY.decode(line)
     except (msgspec.DecodeError, RecursionError) as exc:
-        return _reason(exc, line)
-
-
-def _decode_batch(lines: list[memoryview]) -> list[Record] | None:
-    """Decode all lines in one pass, or None unless each line is exactly one valid record."""
-    joined = b"[" + b",".join(lines) + b"]"
-    try:
-        records = _RECORDS.decode(joined)
-        if len(records) != len(lines):
-            return None
-        raws = _RAWS.decode(joined)
-    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
+        return _reason(exc)
+    if isinstance(value, dict):
         return None
+    return f"not a JSON object: the line holds a JSON {type(value).__name__}"
+
+
+def _batch_ok(lines: list[memoryview]) -> bool:
+    """True if every line is exactly one JSON object, proven in one decode of all of them."""
+    try:
+        raws = _RAW_LIST.decode(b"[" + b",".join(lines) + b"]")
+    except (msgspec.DecodeError, RecursionError):
+        return False
+    if len(raws) != len(lines):
+        return False
     for raw, line in zip(raws, lines, strict=True):
-        if len(raw) != len(line) and len(raw) != _strip_len(line):
-            return None
-    return records
+        text = bytes(line).strip(_WHITESPACE) if len(raw) != len(line) else line
+        if len(raw) != len(text) or text[0] != OPEN_BRACE:
+            return False
+    return True
 
 
-def decode_records(lines: list[memoryview]) -> list[Record | dict[str, Any] | str]:
-    """Decode each line as one JSON object; a failed line's slot holds the reason instead."""
-    results: list[Record | dict[str, Any] | str] = [""] * len(lines)
-    pending = [(0, len(lines))]
+def object_errors(buf: bytes, spans: LineSpans, candidates: np.ndarray) -> dict[int, str]:
+    """Map each candidate line that is not exactly one strict JSON object to its reason.
+
+    `candidates` are indexes of the non-blank, valid UTF-8 lines of `buf`; when they are all the
+    lines that are not blank, the whole buffer is checked in a single call.
+    """
+    arr = np.frombuffer(buf, dtype=np.uint8)
+    starts, ends = spans.starts[candidates], spans.ends[candidates]
+    if len(candidates) == 0:
+        return {}
+    braced = (arr[starts] == OPEN_BRACE) & (arr[ends - 1] == CLOSE_BRACE)
+    if braced.all():
+        try:
+            raws = _RAW_LINES.decode_lines(buf)
+        except (msgspec.DecodeError, RecursionError):
+            raws = None
+        if raws is not None and len(raws) == len(candidates):
+            lengths = np.fromiter((len(r) for r in raws), dtype=np.int64, count=len(raws))
+            if np.array_equal(lengths, ends - starts):
+                return {}
+    return _bisect(memoryview(buf), starts.tolist(), ends.tolist(), candidates.tolist())
+
+
+def _bisect(
+    view: memoryview, starts: list[int], ends: list[int], index: list[int]
+) -> dict[int, str]:
+    errors: dict[int, str] = {}
+    pending = [(0, len(index))]
     while pending:
         lo, hi = pending.pop()
         if hi - lo <= _SMALL_BATCH:
-            for i in range(lo, hi):
-                results[i] = _decode_one(lines[i])
-            continue
-        records = _decode_batch(lines[lo:hi])
-        if records is not None:
-            results[lo:hi] = records
-        else:
+            for k in range(lo, hi):
+                reason = _check_one(view[starts[k] : ends[k]])
+                if reason is not None:
+                    errors[index[k]] = reason
+        elif not _batch_ok([view[starts[k] : ends[k]] for k in range(lo, hi)]):
             mid = (lo + hi) // 2
             pending.extend(((lo, mid), (mid, hi)))
-    return results
+    return errors
+
+
+def extract_fields(
+    lines: pa.Array, paths: dict[str, str], types_of: tuple[str, ...] = ()
+) -> pl.DataFrame:
+    """Lift JSON paths from valid JSON lines, one column of text per path.
+
+    Strings come unquoted, numbers as written, objects and arrays as JSON text, and absent or
+    null values as null. For each name in `types_of`, a column `<name>_type` holds the JSON type
+    of that path's value (`VARCHAR`, `BIGINT`, `DOUBLE`, `OBJECT`, `NULL`...; null when absent).
+    """
+    names = list(paths)
+    path_list = ", ".join(f"'{paths[name]}'" for name in names)
+    type_columns = "".join(
+        f", json_type(line, '{paths[name]}') AS \"{name}_type\"" for name in types_of
+    )
+    table = pa.table({"line": lines.cast(pa.large_string())})
+    with duckdb.connect() as con:
+        con.register("lines", table)
+        result = con.sql(
+            f"SELECT json_extract_string(line, [{path_list}]) AS v{type_columns} FROM lines"
+        ).to_arrow_table()
+    frame = pl.from_arrow(result)
+    assert isinstance(frame, pl.DataFrame)
+    return frame.with_columns(pl.col("v").list.to_struct(fields=names)).unnest("v")

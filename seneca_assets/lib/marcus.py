@@ -1,17 +1,16 @@
 """What Marcus writes: stream names, file names, record discriminators and identity fields.
 
-This module knows Marcus's formats (see docs/MARCUS_FORMATS.md) and nothing about storage.
-A decoded record is either a `Record` (fast typed decode of the fields that matter) or a plain
-`dict` (the fallback decode of an unusual line); `record_fields` reads both the same way.
+This module knows Marcus's formats (see docs/MARCUS_FORMATS.md) and nothing about storage: which
+file belongs to which stream, where each stream writes its discriminator, and where it names the
+agent, the task and the project.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
 
-import msgspec
+import polars as pl
 
 STREAMS: tuple[str, ...] = ("conversations", "realtime", "agent_events", "audit", "seneca_events")
 """Every stream bronze/events knows; a `decisions_*` line belongs to `conversations`."""
@@ -54,121 +53,83 @@ def source_name(file_name: str) -> SourceName | None:
     return SourceName(stream, is_copy, (stream, match["stamp"], int(is_copy)))
 
 
-class _Task(msgspec.Struct):
-    id: Any = None
+FIELD_PATHS: dict[str, str] = {
+    "timestamp": "$.timestamp",
+    "event": "$.event",
+    "type": "$.type",
+    "event_type": "$.event_type",
+    "worker_id": "$.worker_id",
+    "agent_id": "$.agent_id",
+    "client_id": "$.client_id",
+    "data_worker_id": "$.data.worker_id",
+    "data_agent_id": "$.data.agent_id",
+    "arguments_agent_id": "$.details.arguments.agent_id",
+    "task_id": "$.task_id",
+    "metadata_task_id": "$.metadata.task_id",
+    "data_task_id": "$.data.task_id",
+    "data_task_task_id": "$.data.task.id",
+    "arguments_task_id": "$.details.arguments.task_id",
+    "metadata_project_id": "$.metadata.project_id",
+    "project_id": "$.project_id",
+    "data_project_id": "$.data.project_id",
+    "arguments_project_id": "$.details.arguments.project_id",
+}
+"""The JSON paths bronze/events lifts into columns, by name."""
+
+_AGENT_FIELDS = (
+    "worker_id",
+    "agent_id",
+    "client_id",
+    "data_worker_id",
+    "data_agent_id",
+    "arguments_agent_id",
+)
+_TASK_FIELDS = (
+    "task_id",
+    "metadata_task_id",
+    "data_task_id",
+    "data_task_task_id",
+    "arguments_task_id",
+)
+_PROJECT_FIELDS = ("metadata_project_id", "project_id", "data_project_id", "arguments_project_id")
+"""Where each stream names the agent, the task and the project, first match wins: one agent is
+`worker_id` in conversations and agent_events, `agent_id` in realtime, `client_id` in audit."""
 
 
-class _Nested(msgspec.Struct):
-    worker_id: Any = None
-    agent_id: Any = None
-    task_id: Any = None
-    project_id: Any = None
-    task: _Task | None = None
+def _identifier(name: str) -> pl.Expr:
+    """A path's value as an identifier: text or a number; objects, arrays and "" are absent."""
+    value = pl.col(name)
+    return (
+        pl.when(value.str.starts_with("{") | value.str.starts_with("[") | (value == ""))
+        .then(None)
+        .otherwise(value)
+    )
 
 
-class _Details(msgspec.Struct):
-    arguments: _Nested | None = None
+def _kind(stream: pl.Expr) -> pl.Expr:
+    """The discriminator of each record, looked up where its stream writes it."""
+    (first, first_keys), *rest = _KIND_KEYS.items()
+    expr = pl.when(stream == first).then(pl.coalesce(*first_keys))
+    for name, keys in rest:
+        expr = expr.when(stream == name).then(pl.coalesce(*keys))
+    return expr.otherwise(None)
 
 
-class Record(msgspec.Struct):
-    """The fields of a Marcus or Seneca record that bronze/events lifts into columns.
+def record_columns(fields: pl.DataFrame, stream: pl.Series) -> pl.DataFrame:
+    """Turn lifted path values (see FIELD_PATHS, with `timestamp_type`) into event columns.
 
-    Unknown keys are skipped by the decoder, so decoding reads each line once without building
-    the payload. A line whose nested values have unexpected JSON types fails this typed decode
-    and is decoded again as a plain dict (see `lib.jsonl`).
+    Returns `kind`, `agent_id`, `task_id`, `project_id`, `timestamp` (text) and
+    `timestamp_error` (why a line has no usable timestamp text, else null).
     """
-
-    timestamp: Any = None
-    event: Any = None
-    type: Any = None
-    event_type: Any = None
-    worker_id: Any = None
-    agent_id: Any = None
-    client_id: Any = None
-    task_id: Any = None
-    project_id: Any = None
-    metadata: _Nested | None = None
-    data: _Nested | None = None
-    details: _Details | None = None
-
-
-@dataclass(frozen=True)
-class RecordFields:
-    """The columns one record contributes to bronze/events, before its timestamp is parsed."""
-
-    timestamp: str | None
-    timestamp_error: str | None
-    kind: str | None
-    agent_id: str | None
-    task_id: str | None
-    project_id: str | None
-
-
-def _get(obj: Any, key: str) -> Any:
-    if obj is None:
-        return None
-    if isinstance(obj, dict):
-        return obj.get(key)
-    return getattr(obj, key, None)
-
-
-def _text(value: Any) -> str | None:
-    """An identifier as text: strings as they are, numbers printed, anything else absent."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int | float):
-        return str(value)
-    return None
-
-
-def _first(*values: Any) -> str | None:
-    for value in values:
-        text = _text(value)
-        if text is not None and text != "":
-            return text
-    return None
-
-
-def record_fields(record: Record | dict[str, Any], stream: str) -> RecordFields:
-    """Read kind, identity and timestamp text from a decoded record of `stream`."""
-    raw_ts = _get(record, "timestamp")
-    if raw_ts is None:
-        ts, ts_error = None, "no timestamp field"
-    elif isinstance(raw_ts, str):
-        ts, ts_error = raw_ts, None
-    else:
-        ts, ts_error = None, f"timestamp is a JSON {type(raw_ts).__name__}, not a string"
-
-    kind = None
-    for key in _KIND_KEYS[stream]:
-        value = _get(record, key)
-        if value is not None:
-            kind = value if isinstance(value, str) else msgspec.json.encode(value).decode()
-            break
-
-    metadata, data = _get(record, "metadata"), _get(record, "data")
-    arguments = _get(_get(record, "details"), "arguments")
-    agent_id = _first(
-        _get(record, "worker_id"),
-        _get(record, "agent_id"),
-        _get(record, "client_id"),
-        _get(data, "worker_id"),
-        _get(data, "agent_id"),
-        _get(arguments, "agent_id"),
+    ts_type = pl.col("timestamp_type")
+    return fields.with_columns(stream=stream).select(
+        kind=_kind(pl.col("stream")),
+        agent_id=pl.coalesce(*(_identifier(n) for n in _AGENT_FIELDS)),
+        task_id=pl.coalesce(*(_identifier(n) for n in _TASK_FIELDS)),
+        project_id=pl.coalesce(*(_identifier(n) for n in _PROJECT_FIELDS)),
+        timestamp=pl.when(ts_type == "VARCHAR").then(pl.col("timestamp")),
+        timestamp_error=pl.when(ts_type.is_null() | (ts_type == "NULL"))
+        .then(pl.lit("no timestamp field"))
+        .when(ts_type != "VARCHAR")
+        .then(pl.format("timestamp is a JSON {}, not a string", ts_type.str.to_lowercase())),
     )
-    task_id = _first(
-        _get(record, "task_id"),
-        _get(metadata, "task_id"),
-        _get(data, "task_id"),
-        _get(_get(data, "task"), "id"),
-        _get(arguments, "task_id"),
-    )
-    project_id = _first(
-        _get(metadata, "project_id"),
-        _get(record, "project_id"),
-        _get(data, "project_id"),
-        _get(arguments, "project_id"),
-    )
-    return RecordFields(ts, ts_error, kind, agent_id, task_id, project_id)

@@ -16,8 +16,15 @@ import polars as pl
 import pyarrow.compute as pc
 import xxhash
 
-from seneca_assets.lib.jsonl import LineSpans, decode_records, line_array, split_lines, utf8_errors
-from seneca_assets.lib.marcus import STREAMS, record_fields
+from seneca_assets.lib.jsonl import (
+    LineSpans,
+    extract_fields,
+    line_array,
+    object_errors,
+    split_lines,
+    utf8_errors,
+)
+from seneca_assets.lib.marcus import FIELD_PATHS, STREAMS, record_columns
 from seneca_assets.lib.redact import may_hold_secret, redact_json_line, redact_raw_line
 from seneca_assets.lib.schemas import EVENTS, QUARANTINE, REDACTIONS, EventModel
 from seneca_assets.lib.sources import Segment
@@ -103,6 +110,13 @@ class _Quarantine:
             (row_id, lines.stream[i], source, int(lines.line_number[i]), offset, raw, reason)
         )
 
+    def take_failures(self, frame: pl.DataFrame, reason: str) -> pl.DataFrame:
+        """Quarantine the rows whose `reason` column is set; return the others without it."""
+        failed = frame.filter(pl.col(reason).is_not_null())
+        for i, why in failed.select("_line", reason).iter_rows():
+            self.add(i, why)
+        return frame.filter(pl.col(reason).is_null()).drop(reason)
+
     def frame(self, now: datetime, batch: int) -> pl.DataFrame:
         names = QUARANTINE.schema.names()[:7]
         frame = pl.DataFrame(
@@ -129,67 +143,41 @@ def _candidates(lines: _Lines, quarantine: _Quarantine) -> tuple[list[int], int]
     return candidates, blank
 
 
-_FIELDS = (
-    "event_id",
-    "stream",
-    "kind",
-    "timestamp",
-    "agent_id",
-    "task_id",
-    "project_id",
-    "source_file",
-    "_line",
-)
-
-
 def _decode(lines: _Lines, candidates: list[int], quarantine: _Quarantine) -> pl.DataFrame:
-    """Decode candidate lines into event columns (timestamp still text); quarantine failures."""
+    """Lift event columns (timestamp still text) from candidate lines; quarantine failures."""
+    index = np.array(candidates, dtype=np.int64)
+    errors = object_errors(lines.buf, lines.spans, index)
+    for i, reason in errors.items():
+        quarantine.add(i, reason)
+    if errors:
+        index = index[~np.isin(index, np.fromiter(errors, dtype=np.int64))]
+    text = pc.take(line_array(lines.buf, lines.spans), index)
+    streams = pl.Series("stream", [lines.stream[i] for i in index.tolist()], dtype=pl.String)
+    fields = record_columns(extract_fields(text, FIELD_PATHS, types_of=("timestamp",)), streams)
     view = memoryview(lines.buf)
-    starts, ends = lines.spans.starts, lines.spans.ends
-    decoded = decode_records([view[starts[i] : ends[i]] for i in candidates])
-    rows: list[tuple[object, ...]] = []
-    for i, record in zip(candidates, decoded, strict=True):
-        if isinstance(record, str):
-            quarantine.add(i, record)
-            continue
-        stream = lines.stream[i]
-        fields = record_fields(record, stream)
-        if fields.timestamp_error:
-            quarantine.add(i, fields.timestamp_error)
-            continue
-        rows.append(
-            (
-                event_id(stream, view[starts[i] : ends[i]]),
-                stream,
-                fields.kind,
-                fields.timestamp,
-                fields.agent_id,
-                fields.task_id,
-                fields.project_id,
-                lines.source[i],
-                i,
-            )
-        )
-    schema = {name: pl.String for name in _FIELDS} | {"_line": pl.Int64}
-    return pl.DataFrame(rows, schema=schema, orient="row")
+    starts, ends = lines.spans.starts.tolist(), lines.spans.ends.tolist()
+    ids = [event_id(lines.stream[i], view[starts[i] : ends[i]]) for i in index.tolist()]
+    frame = fields.with_columns(
+        event_id=pl.Series(ids, dtype=pl.String),
+        stream=streams,
+        source_file=pl.Series([lines.source[i] for i in index.tolist()], dtype=pl.String),
+        payload=pl.Series(text).cast(pl.String).str.strip_chars_end("\r\n"),
+        _line=pl.Series(index),
+    )
+    return quarantine.take_failures(frame, "timestamp_error")
 
 
 def _with_times(frame: pl.DataFrame, naive_tz: str, quarantine: _Quarantine) -> pl.DataFrame:
     """Parse timestamps to UTC; quarantine lines whose timestamp is not one."""
     times = parse_timestamps(frame.get_column("timestamp"), naive_tz)
     frame = pl.concat([frame.drop("timestamp"), times], how="horizontal")
-    bad = frame.filter(pl.col("timestamp_error").is_not_null())
-    for i, reason in bad.select("_line", "timestamp_error").iter_rows():
-        quarantine.add(i, reason)
-    return frame.filter(pl.col("timestamp_error").is_null()).drop("timestamp_error")
+    return quarantine.take_failures(frame, "timestamp_error")
 
 
 def _with_columns(frame: pl.DataFrame, lines: _Lines, now: datetime, batch: int) -> pl.DataFrame:
-    """Add the payload text and the line's position, as bronze/events stores them."""
+    """Add the line's position and the run's stamps, as bronze/events stores them."""
     index = frame.get_column("_line").to_numpy()
-    payload = pl.Series(pc.take(line_array(lines.buf, lines.spans), index))
     return frame.with_columns(
-        payload=payload.cast(pl.String).str.strip_chars_end("\r\n"),
         line_number=pl.Series(lines.line_number[index], dtype=pl.Int64),
         byte_offset=pl.Series(lines.byte_offset[index], dtype=pl.Int64),
         ingested_at=pl.lit(now, dtype=pl.Datetime("us", "UTC")),

@@ -50,7 +50,7 @@ def quarantined(lake: Lake, *, limit: int | None = None) -> pl.DataFrame:
 
 def _segments(rows: pl.DataFrame) -> list[Segment]:
     return [
-        Segment(path, stream, offset, bytes(raw) + b"\n", line, len(raw))
+        Segment(path, stream, offset, bytes(raw) + b"\n", line, 1, len(raw))
         for path, stream, offset, raw, line in rows.select(
             "source_file", "stream", "byte_offset", "raw_line", "line_number"
         ).iter_rows()

@@ -25,6 +25,8 @@ class SecretPattern:
 
     kind: str
     regex: str
+    literal_led: bool = True
+    """Starts with a fixed prefix: such patterns are searched together in one fast pass."""
 
 
 SECRET_PATTERNS: tuple[SecretPattern, ...] = (
@@ -43,17 +45,32 @@ SECRET_PATTERNS: tuple[SecretPattern, ...] = (
     SecretPattern("google_api_key", rf"(?P<secret>\bAIza{_VALUE}{{35}})"),
     SecretPattern("stripe_key", r"(?P<secret>\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,})"),
     SecretPattern("jwt", rf"(?P<secret>\beyJ{_VALUE}{{8,}}\.eyJ{_VALUE}{{8,}}\.{_VALUE}{{8,}})"),
-    SecretPattern("bearer_token", r"(?i:bearer)\s+(?P<secret>[A-Za-z0-9._~+/=\-]{16,})"),
-    SecretPattern("url_password", r"://[^/\s:@\"\\]+:(?P<secret>[^/\s@\"\\]+)@"),
     SecretPattern(
-        "email", r"(?P<secret>[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,})"
+        "bearer_token", r"(?i:bearer)\s+(?P<secret>[A-Za-z0-9._~+/=\-]{16,})", literal_led=False
+    ),
+    SecretPattern("url_password", r"://[^/\s:@\"\\]+:(?P<secret>[^/\s@\"\\]+)@", literal_led=False),
+    SecretPattern(
+        "email",
+        r"(?P<secret>[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,})",
+        literal_led=False,
     ),
 )
 """Most specific first: a token is named by its provider before the generic shapes see it."""
 
 _COMPILED = tuple((p.kind, re.compile(p.regex)) for p in SECRET_PATTERNS)
-ANY_SECRET = "|".join(f"(?:{p.regex.replace('?P<secret>', '')})" for p in SECRET_PATTERNS)
-"""One regex (also valid for Polars' engine) matching any secret: the cheap first filter."""
+
+
+def _detector(patterns: list[SecretPattern]) -> str:
+    return "|".join(f"(?:{p.regex.replace('?P<secret>', '')})" for p in patterns)
+
+
+DETECTORS: tuple[str, ...] = (
+    _detector([p for p in SECRET_PATTERNS if p.literal_led]),
+    *(_detector([p]) for p in SECRET_PATTERNS if not p.literal_led),
+)
+"""Regexes (valid for Polars' engine too) that together match any secret: the first filter.
+Patterns with a fixed prefix share one pass; each of the others gets its own, and the passes run
+in parallel."""
 
 
 REDACTED_PREFIX = "[REDACTED:"
@@ -147,4 +164,5 @@ def redact_raw_line(line: bytes) -> tuple[bytes, list[Redaction]]:
 
 def may_hold_secret(lines: pl.Series) -> pl.Series:
     """A vectorised first filter: True where a line may hold a secret."""
-    return lines.str.contains(ANY_SECRET)
+    found = pl.select(pl.any_horizontal([pl.lit(lines).str.contains(d) for d in DETECTORS]))
+    return found.to_series()

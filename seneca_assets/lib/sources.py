@@ -66,8 +66,9 @@ class Segment:
     start: int
     data: bytes
     first_line: int
+    lines: int
     consumed: int
-    """File bytes this segment accounts for (a tail fragment has no `\\n` of its own)."""
+    """File bytes this segment accounts for (a tail fragment has no newline of its own)."""
 
 
 @dataclass(frozen=True)
@@ -177,11 +178,12 @@ def read_segments(plan: ReadPlan, max_bytes: int = READ_PIECE_BYTES) -> Iterator
                 carry = data
                 continue
             segment, carry = data[:cut], data[cut:]
-            yield Segment(plan.path, plan.source.stream, position, segment, line, len(segment))
+            count = segment.count(b"\n")
+            yield Segment(plan.path, plan.source.stream, position, segment, line, count, cut)
             position += cut
-            line += segment.count(b"\n")
+            line += count
     if carry and plan.take_tail:
-        yield Segment(plan.path, plan.source.stream, position, carry + b"\n", line, len(carry))
+        yield Segment(plan.path, plan.source.stream, position, carry + b"\n", line, 1, len(carry))
 
 
 def advance(plan: ReadPlan, segment: Segment) -> FileState:
@@ -190,7 +192,7 @@ def advance(plan: ReadPlan, segment: Segment) -> FileState:
     return replace(
         plan.state,
         offset=end,
-        lines=segment.first_line - 1 + segment.data.count(b"\n"),
+        lines=segment.first_line - 1 + segment.lines,
         pending_tail_bytes=max(plan.end - end, 0),
     )
 
