@@ -31,7 +31,16 @@ from seneca_assets.lib.config import IngestSettings
 from seneca_assets.lib.lake import Lake
 from seneca_assets.lib.parse import ParsedChunk, parse_chunk
 from seneca_assets.lib.schemas import EVENTS, INGEST_FILES, QUARANTINE, REDACTIONS
-from seneca_assets.lib.sources import FileState, ReadPlan, Segment, advance, read_segments, scan
+from seneca_assets.lib.sources import (
+    READ_PIECE_BYTES,
+    FileState,
+    ReadPlan,
+    Segment,
+    advance,
+    finish,
+    read_segments,
+    scan,
+)
 
 APP_ID = "seneca-ingest"
 """The Delta application id under which ingestion tags its commits."""
@@ -130,14 +139,15 @@ def _chunks(
     reached: dict[str, FileState] = {}
     size = 0
     for plan in plans:
-        reached[plan.path] = plan.state
-        for segment in read_segments(plan, min(chunk_bytes, 16 << 20)):
+        state = plan.state
+        for segment in read_segments(plan, min(chunk_bytes, READ_PIECE_BYTES)):
             segments.append(segment)
-            reached[plan.path] = advance(plan, segment)
+            state = reached[plan.path] = advance(plan, segment)
             size += len(segment.data)
             if size >= chunk_bytes:
                 yield segments, reached
                 segments, reached, size = [], {}, 0
+        reached[plan.path] = finish(plan, state)
     if segments or reached:
         yield segments, reached
 

@@ -161,26 +161,21 @@ def _bisect(
     return errors
 
 
-def extract_fields(
-    lines: pa.Array, paths: dict[str, str], types_of: tuple[str, ...] = ()
-) -> pl.DataFrame:
+def extract_fields(lines: pa.Array, paths: dict[str, str]) -> pl.DataFrame:
     """Lift JSON paths from valid JSON lines, one column of text per path.
 
     Strings come unquoted, numbers as written, objects and arrays as JSON text, and absent or
-    null values as null. For each name in `types_of`, a column `<name>_type` holds the JSON type
-    of that path's value (`VARCHAR`, `BIGINT`, `DOUBLE`, `OBJECT`, `NULL`...; null when absent).
+    null values as null. The paths are the caller's constants, never user input.
     """
-    names = list(paths)
-    path_list = ", ".join(f"'{paths[name]}'" for name in names)
-    type_columns = "".join(
-        f", json_type(line, '{paths[name]}') AS \"{name}_type\"" for name in types_of
-    )
+    columns = ", ".join(f'v[{k}] AS "{name}"' for k, name in enumerate(paths, start=1))
+    path_list = ", ".join(f"'{path}'" for path in paths.values())
     table = pa.table({"line": lines.cast(pa.large_string())})
     with duckdb.connect() as con:
         con.register("lines", table)
         result = con.sql(
-            f"SELECT json_extract_string(line, [{path_list}]) AS v{type_columns} FROM lines"
+            f"SELECT {columns} FROM (SELECT json_extract_string(line, [{path_list}]) AS v "
+            "FROM lines)"
         ).to_arrow_table()
     frame = pl.from_arrow(result)
     assert isinstance(frame, pl.DataFrame)
-    return frame.with_columns(pl.col("v").list.to_struct(fields=names)).unnest("v")
+    return frame

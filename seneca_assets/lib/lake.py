@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -43,11 +44,12 @@ class Lake:
 
     def ensure_writable(self) -> None:
         """Create the lake folder if needed; raise ConfigurationError if it cannot be written."""
-        probe = self.root / "_seneca" / ".write-probe"
+        folder = self.root / "_seneca"
         try:
-            probe.parent.mkdir(parents=True, exist_ok=True)
-            probe.write_bytes(b"")
-            probe.unlink()
+            folder.mkdir(parents=True, exist_ok=True)
+            handle, probe = tempfile.mkstemp(dir=folder, prefix=".write-probe-")
+            os.close(handle)
+            os.unlink(probe)
         except OSError as exc:
             raise ConfigurationError(
                 f"lake folder {self.root} is not writable ({exc.strerror}): point --lake or "

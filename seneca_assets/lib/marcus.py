@@ -116,20 +116,11 @@ def _kind(stream: pl.Expr) -> pl.Expr:
 
 
 def record_columns(fields: pl.DataFrame, stream: pl.Series) -> pl.DataFrame:
-    """Turn lifted path values (see FIELD_PATHS, with `timestamp_type`) into event columns.
-
-    Returns `kind`, `agent_id`, `task_id`, `project_id`, `timestamp` (text) and
-    `timestamp_error` (why a line has no usable timestamp text, else null).
-    """
-    ts_type = pl.col("timestamp_type")
+    """Turn lifted path values (see FIELD_PATHS) into `kind`, the identities and `timestamp`."""
     return fields.with_columns(stream=stream).select(
         kind=_kind(pl.col("stream")),
         agent_id=pl.coalesce(*(_identifier(n) for n in _AGENT_FIELDS)),
         task_id=pl.coalesce(*(_identifier(n) for n in _TASK_FIELDS)),
         project_id=pl.coalesce(*(_identifier(n) for n in _PROJECT_FIELDS)),
-        timestamp=pl.when(ts_type == "VARCHAR").then(pl.col("timestamp")),
-        timestamp_error=pl.when(ts_type.is_null() | (ts_type == "NULL"))
-        .then(pl.lit("no timestamp field"))
-        .when(ts_type != "VARCHAR")
-        .then(pl.format("timestamp is a JSON {}, not a string", ts_type.str.to_lowercase())),
+        timestamp=pl.col("timestamp"),
     )

@@ -32,7 +32,8 @@ from seneca_assets.lib.timestamps import parse_timestamps
 
 _STREAM_SEEDS = {stream: xxhash.xxh64_intdigest(stream.encode()) for stream in STREAMS}
 _BLANK_MAX_BYTES = 16
-"""Lines shorter than this are checked for being blank before they are decoded."""
+"""Lines shorter than this, or starting with white space, are checked for being blank."""
+_WHITESPACE_BYTES = np.frombuffer(b" \t\r\n\x0b\x0c", dtype=np.uint8)
 
 
 def event_id(stream: str, line: bytes | memoryview) -> str:
@@ -64,8 +65,9 @@ class _Lines:
 
     buf: bytes
     spans: LineSpans
-    stream: list[str]
-    source: list[str]
+    segments: list[Segment]
+    segment: np.ndarray
+    """Index into `segments` of each line."""
     byte_offset: np.ndarray
     line_number: np.ndarray
 
@@ -78,18 +80,42 @@ class _Lines:
         first_index = np.searchsorted(seg, np.arange(len(segments)), side="left")
         file_start = np.array([s.start for s in segments], dtype=np.int64)
         first_line = np.array([s.first_line for s in segments], dtype=np.int64)
-        seg_list = seg.tolist()
         return cls(
             buf=buf,
             spans=spans,
-            stream=[segments[k].stream for k in seg_list],
-            source=[segments[k].path for k in seg_list],
+            segments=segments,
+            segment=seg,
             byte_offset=file_start[seg] + spans.starts - seg_starts[seg],
             line_number=first_line[seg] + np.arange(len(seg)) - first_index[seg],
         )
 
     def raw(self, i: int) -> bytes:
         return self.buf[self.spans.starts[i] : self.spans.ends[i]]
+
+    def stream(self, i: int) -> str:
+        return self.segments[self.segment[i]].stream
+
+    def source(self, i: int) -> str:
+        return self.segments[self.segment[i]].path
+
+    def column(self, attribute: str, index: np.ndarray) -> pl.Series:
+        """A per-segment attribute (`stream`, `path`) for the lines at `index`."""
+        values = pl.Series([getattr(s, attribute) for s in self.segments], dtype=pl.String)
+        return values.gather(self.segment[index])
+
+    def event_ids(self, index: np.ndarray) -> list[str]:
+        """The content identity of the lines at `index`."""
+        seeds = np.array([_STREAM_SEEDS[s.stream] for s in self.segments], dtype=np.uint64)
+        view, digest = memoryview(self.buf), xxhash.xxh3_128_hexdigest
+        return [
+            digest(view[start:end], seed)
+            for start, end, seed in zip(
+                self.spans.starts[index].tolist(),
+                self.spans.ends[index].tolist(),
+                seeds[self.segment[index]].tolist(),
+                strict=True,
+            )
+        ]
 
 
 class _Quarantine:
@@ -102,12 +128,12 @@ class _Quarantine:
 
     def add(self, i: int, reason: str) -> None:
         lines = self.lines
-        source, offset = lines.source[i], int(lines.byte_offset[i])
+        source, offset = lines.source(i), int(lines.byte_offset[i])
         row_id = quarantine_id(source, offset, lines.raw(i))
         raw, found = redact_raw_line(lines.raw(i))
         self.redactions += [("bronze/quarantine", row_id, r.field_path, r.kind) for r in found]
         self.rows.append(
-            (row_id, lines.stream[i], source, int(lines.line_number[i]), offset, raw, reason)
+            (row_id, lines.stream(i), source, int(lines.line_number[i]), offset, raw, reason)
         )
 
     def take_failures(self, frame: pl.DataFrame, reason: str) -> pl.DataFrame:
@@ -128,43 +154,40 @@ class _Quarantine:
         ).unique(subset="quarantine_id", keep="first", maintain_order=True)
 
 
-def _candidates(lines: _Lines, quarantine: _Quarantine) -> tuple[list[int], int]:
+def _candidates(lines: _Lines, quarantine: _Quarantine) -> tuple[np.ndarray, int]:
     """Indexes of the lines worth decoding; blank lines are counted, bad UTF-8 quarantined."""
-    bad_utf8 = utf8_errors(lines.buf, lines.spans)
-    lengths = (lines.spans.ends - lines.spans.starts).tolist()
-    candidates, blank = [], 0
-    for i, length in enumerate(lengths):
-        if length < _BLANK_MAX_BYTES and not lines.raw(i).strip():
-            blank += 1
-        elif i in bad_utf8:
-            quarantine.add(i, bad_utf8[i])
-        else:
-            candidates.append(i)
-    return candidates, blank
+    starts, ends = lines.spans.starts, lines.spans.ends
+    arr = np.frombuffer(lines.buf, dtype=np.uint8)
+    first = arr[np.minimum(starts, len(arr) - 1)]
+    maybe_blank = (ends - starts < _BLANK_MAX_BYTES) | np.isin(first, _WHITESPACE_BYTES)
+    keep = np.ones(len(starts), dtype=bool)
+    for i in np.flatnonzero(maybe_blank).tolist():
+        keep[i] = bool(lines.raw(i).strip())
+    blank = int(len(keep) - keep.sum())
+    for i, reason in utf8_errors(lines.buf, lines.spans).items():
+        if keep[i]:
+            quarantine.add(i, reason)
+            keep[i] = False
+    return np.flatnonzero(keep), blank
 
 
-def _decode(lines: _Lines, candidates: list[int], quarantine: _Quarantine) -> pl.DataFrame:
+def _decode(lines: _Lines, index: np.ndarray, quarantine: _Quarantine) -> pl.DataFrame:
     """Lift event columns (timestamp still text) from candidate lines; quarantine failures."""
-    index = np.array(candidates, dtype=np.int64)
     errors = object_errors(lines.buf, lines.spans, index)
     for i, reason in errors.items():
         quarantine.add(i, reason)
     if errors:
         index = index[~np.isin(index, np.fromiter(errors, dtype=np.int64))]
     text = pc.take(line_array(lines.buf, lines.spans), index)
-    streams = pl.Series("stream", [lines.stream[i] for i in index.tolist()], dtype=pl.String)
-    fields = record_columns(extract_fields(text, FIELD_PATHS, types_of=("timestamp",)), streams)
-    view = memoryview(lines.buf)
-    starts, ends = lines.spans.starts.tolist(), lines.spans.ends.tolist()
-    ids = [event_id(lines.stream[i], view[starts[i] : ends[i]]) for i in index.tolist()]
-    frame = fields.with_columns(
-        event_id=pl.Series(ids, dtype=pl.String),
+    streams = lines.column("stream", index)
+    fields = record_columns(extract_fields(text, FIELD_PATHS), streams)
+    return fields.with_columns(
+        event_id=pl.Series(lines.event_ids(index), dtype=pl.String),
         stream=streams,
-        source_file=pl.Series([lines.source[i] for i in index.tolist()], dtype=pl.String),
+        source_file=lines.column("path", index),
         payload=pl.Series(text).cast(pl.String).str.strip_chars_end("\r\n"),
         _line=pl.Series(index),
     )
-    return quarantine.take_failures(frame, "timestamp_error")
 
 
 def _with_times(frame: pl.DataFrame, naive_tz: str, quarantine: _Quarantine) -> pl.DataFrame:

@@ -118,12 +118,10 @@ def scan(
         stat = entry.stat()
         prev = known.get(rel)
         still_long_enough = now_s - stat.st_mtime >= tail_grace_s
-        unchanged = prev is not None and (stat.st_size, stat.st_mtime_ns) == (
-            prev.size,
-            prev.mtime_ns,
-        )
-        if unchanged and not (prev and prev.pending_tail_bytes and still_long_enough):
-            continue
+        if prev is not None and (stat.st_size, stat.st_mtime_ns) == (prev.size, prev.mtime_ns):
+            waiting_tail = prev.pending_tail_bytes > 0 and not still_long_enough
+            if prev.offset == prev.size or waiting_tail:
+                continue  # nothing new, or only a last line still being written
         head = _read_head(Path(entry.path), stat.st_size)
         rewritten = prev is not None and (
             stat.st_size < prev.offset
@@ -187,14 +185,23 @@ def read_segments(plan: ReadPlan, max_bytes: int = READ_PIECE_BYTES) -> Iterator
 
 
 def advance(plan: ReadPlan, segment: Segment) -> FileState:
-    """The file's state once `segment`, and everything of `plan` before it, is stored."""
-    end = segment.start + segment.consumed
+    """The file's state once `segment`, and everything of `plan` before it, is stored.
+
+    Whether unread bytes after it are a half-written last line is known only at the end of the
+    plan (`finish`); until then the remainder is just not read yet, and a run that stops here
+    leaves it for the next run to read.
+    """
     return replace(
         plan.state,
-        offset=end,
+        offset=segment.start + segment.consumed,
         lines=segment.first_line - 1 + segment.lines,
-        pending_tail_bytes=max(plan.end - end, 0),
+        pending_tail_bytes=0,
     )
+
+
+def finish(plan: ReadPlan, state: FileState) -> FileState:
+    """The file's state once all of `plan` is read: what is left is an unterminated last line."""
+    return replace(state, pending_tail_bytes=plan.end - state.offset)
 
 
 def folder_signature(root: Path) -> str:

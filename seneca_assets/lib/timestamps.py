@@ -16,8 +16,8 @@ EARLIEST_PLAUSIBLE = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST_PLAUSIBLE = datetime(2100, 1, 1, tzinfo=UTC)
 
 _OFFSET = r"(Z|z|[+-]\d{2}:?\d{2})$"
-_AWARE_FORMAT = "%Y-%m-%dT%H:%M:%S%.f%z"
 _NAIVE_FORMAT = "%Y-%m-%dT%H:%M:%S%.f"
+MAX_OFFSET_HOURS = 23
 
 
 def check_time_zone(name: str) -> str:
@@ -37,36 +37,61 @@ def parse_timestamps(text: pl.Series, naive_tz: str) -> pl.DataFrame:
 
     Returns a frame with `event_time` (UTC, null where the text is not a timestamp),
     `time_zone_assumed` and `timestamp_error` (a reason where `event_time` is null).
+    The wall-clock part is parsed once for every shape; the offset is applied arithmetically.
     """
-    frame = pl.DataFrame({"text": text.cast(pl.String)})
-    iso = pl.col("text").str.strip_chars().str.replace(r"^(\d{4}-\d{2}-\d{2}) ", "${1}T")
-    has_offset = iso.str.contains(_OFFSET)
-    aware = (
-        iso.str.replace(r"[Zz]$", "+00:00")
-        .str.strptime(pl.Datetime("us", "UTC"), _AWARE_FORMAT, strict=False)
-        .dt.convert_time_zone("UTC")
+    iso = pl.col("text").str.strip_chars().str.replace(" ", "T", literal=True, n=1)
+    suffix = pl.col("suffix")
+    digits = suffix.str.replace(":", "", literal=True)
+    hours = (
+        pl.when(suffix.str.to_uppercase() == "Z")
+        .then(0)
+        .otherwise(digits.str.slice(1, 2).cast(pl.Int32))
     )
-    naive_wall = iso.str.strptime(pl.Datetime("us"), _NAIVE_FORMAT, strict=False)
-    naive = naive_wall.dt.replace_time_zone(
+    minutes = (
+        pl.when(suffix.str.to_uppercase() == "Z")
+        .then(0)
+        .otherwise(digits.str.slice(3, 2).cast(pl.Int32))
+    )
+    sign = pl.when(suffix.str.starts_with("-")).then(-1).otherwise(1)
+    wall = pl.col("wall")
+    aware = (
+        pl.when((hours <= MAX_OFFSET_HOURS) & (minutes < 60))
+        .then(wall - pl.duration(minutes=sign * (hours * 60 + minutes)))
+        .dt.replace_time_zone("UTC")
+    )
+    naive = wall.dt.replace_time_zone(
         naive_tz, ambiguous="earliest", non_existent="null"
     ).dt.convert_time_zone("UTC")
-    parsed = frame.with_columns(
-        has_offset=has_offset,
-        event_time=pl.when(has_offset).then(aware).otherwise(naive),
-        naive_wall_ok=naive_wall.is_not_null(),
+    frame = (
+        pl.DataFrame({"text": text.cast(pl.String)})
+        .with_columns(iso=iso)
+        .with_columns(suffix=pl.col("iso").str.extract(_OFFSET))
+        .with_columns(
+            wall=pl.when(suffix.is_null())
+            .then(pl.col("iso"))
+            .otherwise(
+                pl.col("iso").str.head(-suffix.str.len_chars().cast(pl.Int64)).str.strip_chars_end()
+            )
+            .str.strptime(pl.Datetime("us"), _NAIVE_FORMAT, strict=False)
+        )
+        .with_columns(
+            time_zone_assumed=suffix.is_null(),
+            event_time=pl.when(suffix.is_null()).then(naive).otherwise(aware),
+        )
     )
     error = (
         pl.when(pl.col("event_time").is_not_null())
         .then(None)
-        .when(~pl.col("has_offset") & pl.col("naive_wall_ok"))
+        .when(pl.col("time_zone_assumed") & wall.is_not_null())
         .then(pl.lit(f"naive timestamp does not exist in {naive_tz} (clock change gap): "))
         .otherwise(pl.lit("unparsable timestamp: "))
         + pl.lit("'")
         + pl.col("text").str.slice(0, 80)
         + pl.lit("'")
     )
-    return parsed.select(
-        pl.col("event_time"),
-        time_zone_assumed=~pl.col("has_offset"),
-        timestamp_error=error,
+    no_text = pl.col("text").is_null()
+    return frame.select(
+        "event_time",
+        "time_zone_assumed",
+        timestamp_error=pl.when(no_text).then(pl.lit("no timestamp field")).otherwise(error),
     )

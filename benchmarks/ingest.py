@@ -1,0 +1,264 @@
+"""Ingestion speed, memory and size against the targets of the foundation issue.
+
+Measures, in one run on one machine, whole processes started from scratch:
+- bare DuckDB: `read_ndjson_objects` -> timestamp and payload -> zstd Parquet (no validation, no
+  dedupe): the ceiling;
+- the seed's reader: `json.loads` per line into a list of dicts, sorted by timestamp: the floor;
+- `seneca ingest` on a fresh lake; then after appending ~1% new lines; then memory at 1/4, 1/2
+  and all of the corpus; then a run with nothing new over 50,000 files.
+Results are appended to benchmarks/RESULTS.md.
+
+    .venv/bin/python benchmarks/ingest.py [--days 60] [--agents 60] [--skip-seed]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import textwrap
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+WORK = HERE / "work"
+PYTHON = sys.executable
+SENECA = [PYTHON, "-m", "seneca_assets.cli"]
+
+MEASURE = textwrap.dedent(
+    """
+    import json, resource, subprocess, sys, time
+    start = time.perf_counter()
+    done = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    wall = time.perf_counter() - start
+    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    print(json.dumps({"wall_s": wall, "peak_mb": peak_kb / 1024, "rc": done.returncode,
+                      "stderr": done.stderr.decode()[-2000:]}))
+    """
+)
+
+DUCKDB_BASELINE = textwrap.dedent(
+    """
+    import sys, duckdb
+    src, out = sys.argv[1], sys.argv[2]
+    duckdb.sql(f\"\"\"COPY (SELECT json_extract_string(json, '$.timestamp')::TIMESTAMPTZ AS ts,
+                json AS payload FROM read_ndjson_objects('{src}/**/*.jsonl'))
+               TO '{out}' (FORMAT parquet, COMPRESSION zstd)\"\"\")
+    """
+)
+
+SEED_READER = textwrap.dedent(
+    """
+    import json, sys
+    from pathlib import Path
+    records = []
+    for path in sorted(Path(sys.argv[1]).rglob("*.jsonl")):
+        with open(path, encoding="utf-8") as handle:
+            for line in handle:
+                if line.strip():
+                    records.append(json.loads(line))
+    records.sort(key=lambda r: r.get("timestamp", ""))
+    print(len(records))
+    """
+)
+
+
+def measure(cmd: list[str], env: dict[str, str] | None = None) -> dict:
+    """Wall time and peak RSS of one whole process."""
+    out = subprocess.run(
+        [PYTHON, "-c", MEASURE, *cmd], capture_output=True, text=True, env=env, check=True
+    )
+    result = json.loads(out.stdout)
+    if result["rc"] != 0:
+        raise RuntimeError(f"{cmd} failed: {result['stderr']}")
+    return result
+
+
+def corpus_bytes(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*.jsonl"))
+
+
+def folder_bytes(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
+def generate(folder: Path, days: int, agents: int, seed: int, start: datetime) -> None:
+    from seneca_assets.lib.simulate import simulate_deployment
+
+    if (folder / "_seneca_ground_truth.json").exists():
+        return
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    simulate_deployment(folder, days=days, agents=agents, seed=seed, start=start)
+
+
+def seneca_ingest(logs: Path, lake: Path, fresh: bool = True) -> dict:
+    if fresh:
+        shutil.rmtree(lake, ignore_errors=True)
+    env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
+    return measure([*SENECA, "ingest", "--logs", str(logs), "--lake", str(lake)], env=env)
+
+
+def append_one_percent(corpus: Path, days: int, agents: int) -> tuple[dict[Path, int], int]:
+    """Append new lines (a continuation of the deployment) to the newest file of each stream."""
+    extra = WORK / "continuation"
+    total = corpus_bytes(corpus)
+    generate(extra, 1, max(1, round(0.01 * days * agents)), seed=7,
+             start=datetime(2026, 11, 1, tzinfo=UTC) + timedelta(days=days))
+    newest: dict[str, Path] = {}
+    for path in sorted(corpus.rglob("*.jsonl")):
+        newest[path.name.split("_2")[0]] = path
+    original: dict[Path, int] = {}
+    added = 0
+    for path in sorted(extra.rglob("*.jsonl")):
+        target = newest.get(path.name.split("_2")[0])
+        if target is None or added > total // 100:
+            continue
+        original.setdefault(target, target.stat().st_size)
+        data = path.read_bytes()
+        with open(target, "ab") as handle:
+            handle.write(data)
+        added += len(data)
+    return original, added
+
+
+def subset(corpus: Path, share: float, name: str) -> Path:
+    """A folder of links to the oldest `share` of the corpus's bytes."""
+    folder = WORK / name
+    shutil.rmtree(folder, ignore_errors=True)
+    files = sorted(corpus.rglob("*.jsonl"), key=lambda p: p.name.split("_")[-1])
+    budget, used = share * corpus_bytes(corpus), 0
+    for path in files:
+        if used >= budget:
+            break
+        link = folder / path.relative_to(corpus)
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(path)
+        used += path.stat().st_size
+    return folder
+
+
+def many_files(folder: Path, count: int) -> None:
+    if folder.exists() and sum(1 for _ in folder.iterdir()) == count:
+        return
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    line = (
+        '{"timestamp": "2026-11-%02dT10:00:%02d.%06d+00:00", "event_type": "tool_call", '
+        '"client_id": "agent-%d", "tool_name": "ping", "success": true, "details": {}}\n'
+    )
+    for i in range(count):
+        text = "" if i % 10 == 0 else line % (1 + i % 28, i % 60, i, i % 7)
+        (folder / f"audit_2026{i:08d}.jsonl").write_text(text)
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    mem_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{os.cpu_count()} cores ({cpu}), {mem_gb:.0f} GiB, Python {platform.python_version()}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--days", type=int, default=60)
+    parser.add_argument("--agents", type=int, default=60)
+    parser.add_argument("--skip-seed", action="store_true", help="skip the slow seed reader")
+    args = parser.parse_args()
+    WORK.mkdir(exist_ok=True)
+    corpus = WORK / f"corpus_{args.days}x{args.agents}"
+    generate(corpus, args.days, args.agents, seed=1, start=datetime(2026, 9, 1, tzinfo=UTC))
+    size = corpus_bytes(corpus)
+    files = sum(1 for _ in corpus.rglob("*.jsonl"))
+    lake = WORK / "lake"
+    print(f"corpus: {size / 1e9:.2f} GB in {files:,} files")
+
+    duck = measure([PYTHON, "-c", DUCKDB_BASELINE, str(corpus), str(WORK / "duckdb.parquet")])
+    print("duckdb", duck)
+    seed = None if args.skip_seed else measure([PYTHON, "-c", SEED_READER, str(corpus)])
+    print("seed", seed)
+    full = seneca_ingest(corpus, lake)
+    print("seneca full", full)
+    events_bytes = folder_bytes(lake / "bronze" / "events")
+
+    original, added = append_one_percent(corpus, args.days, args.agents)
+    try:
+        incremental = seneca_ingest(corpus, lake, fresh=False)
+    finally:
+        for path, length in original.items():
+            os.truncate(path, length)
+    print("seneca +1%", added, incremental)
+
+    memory = {}
+    for share in (0.25, 0.5):
+        part = subset(corpus, share, f"subset_{int(share * 100)}")
+        memory[share] = seneca_ingest(part, WORK / "lake_subset")
+        print("memory", share, memory[share])
+    memory[1.0] = full
+
+    fifty = WORK / "files_50000"
+    many_files(fifty, 50_000)
+    seneca_ingest(fifty, WORK / "lake_50000")
+    idle = seneca_ingest(fifty, WORK / "lake_50000", fresh=False)
+    print("no-change over 50,000 files", idle)
+
+    rows = [
+        ("corpus", f"{size / 1e9:.2f} GB, {files:,} files ({args.days} days x {args.agents} "
+         "agents, `simulate_deployment`)", "~1 GB", ""),
+        ("bare DuckDB conversion", f"{duck['wall_s']:.1f} s, {duck['peak_mb']:.0f} MB peak",
+         "ceiling", ""),
+        ("seed reader", "skipped" if seed is None else
+         f"{seed['wall_s']:.1f} s, {seed['peak_mb']:.0f} MB peak", "floor", ""),
+        ("`seneca ingest`, fresh lake", f"{full['wall_s']:.1f} s, {full['peak_mb']:.0f} MB peak",
+         "", ""),
+        ("throughput vs DuckDB", f"{duck['wall_s'] / full['wall_s']:.2f}", ">= 0.33",
+         "met" if duck["wall_s"] / full["wall_s"] >= 1 / 3 else "NOT met"),
+    ]
+    if seed is not None:
+        ratio = seed["wall_s"] / full["wall_s"]
+        rows.append(("throughput vs seed reader", f"{ratio:.1f}x", ">= 4x",
+                     "met" if ratio >= 4 else "NOT met"))
+    peak = max(m["peak_mb"] for m in memory.values())
+    rows += [
+        ("peak memory at 1/4, 1/2, all", ", ".join(f"{memory[s]['peak_mb']:.0f} MB"
+                                                  for s in (0.25, 0.5, 1.0)),
+         "<= 1,500 MB, flat", "met" if peak <= 1500 else "NOT met"),
+        ("run after +1% lines", f"{incremental['wall_s']:.2f} s = "
+         f"{100 * incremental['wall_s'] / full['wall_s']:.1f}% of full ({added / 1e6:.1f} MB added)",
+         "<= 5%", "met" if incremental["wall_s"] <= 0.05 * full["wall_s"] else "NOT met"),
+        ("no-change run, 50,000 files", f"{idle['wall_s']:.2f} s", "<= 3 s",
+         "met" if idle["wall_s"] <= 3 else "NOT met"),
+        ("bronze/events on disk", f"{events_bytes / 1e6:.0f} MB = 1/{size / events_bytes:.1f} "
+         "of the JSONL", "<= 1/8", "met" if events_bytes * 8 <= size else "NOT met"),
+    ]
+    lines = [
+        "",
+        f"## Ingestion — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+        "",
+        f"Machine: {machine()}. Whole processes, one run each (`benchmarks/ingest.py`).",
+        "",
+        "| measure | result | target | |",
+        "|---|---|---|---|",
+        *(f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows),
+        "",
+    ]
+    results = HERE / "RESULTS.md"
+    if not results.exists():
+        results.write_text("# Benchmark results\n\nNewest last. Each section is one run of a "
+                           "script in this folder on the machine it names.\n")
+    with open(results, "a", encoding="utf-8") as handle:
+        handle.write("\n".join(lines))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
