@@ -107,8 +107,13 @@ def append_one_percent(corpus: Path, days: int, agents: int) -> tuple[dict[Path,
     """Append new lines (a continuation of the deployment) to the newest file of each stream."""
     extra = WORK / "continuation"
     total = corpus_bytes(corpus)
-    generate(extra, 1, max(1, round(0.01 * days * agents)), seed=7,
-             start=datetime(2026, 11, 1, tzinfo=UTC) + timedelta(days=days))
+    generate(
+        extra,
+        1,
+        max(1, round(0.01 * days * agents)),
+        seed=7,
+        start=datetime(2026, 11, 1, tzinfo=UTC) + timedelta(days=days),
+    )
     newest: dict[str, Path] = {}
     for path in sorted(corpus.rglob("*.jsonl")):
         newest[path.name.split("_2")[0]] = path
@@ -212,33 +217,75 @@ def main() -> None:
     print("no-change over 50,000 files", idle)
 
     rows = [
-        ("corpus", f"{size / 1e9:.2f} GB, {files:,} files ({args.days} days x {args.agents} "
-         "agents, `simulate_deployment`)", "~1 GB", ""),
-        ("bare DuckDB conversion", f"{duck['wall_s']:.1f} s, {duck['peak_mb']:.0f} MB peak",
-         "ceiling", ""),
-        ("seed reader", "skipped" if seed is None else
-         f"{seed['wall_s']:.1f} s, {seed['peak_mb']:.0f} MB peak", "floor", ""),
-        ("`seneca ingest`, fresh lake", f"{full['wall_s']:.1f} s, {full['peak_mb']:.0f} MB peak",
-         "", ""),
-        ("throughput vs DuckDB", f"{duck['wall_s'] / full['wall_s']:.2f}", ">= 0.33",
-         "met" if duck["wall_s"] / full["wall_s"] >= 1 / 3 else "NOT met"),
+        (
+            "corpus",
+            f"{size / 1e9:.2f} GB, {files:,} files ({args.days} days x {args.agents} "
+            "agents, `simulate_deployment`)",
+            "~1 GB",
+            "",
+        ),
+        (
+            "bare DuckDB conversion",
+            f"{duck['wall_s']:.1f} s, {duck['peak_mb']:.0f} MB peak",
+            "ceiling",
+            "",
+        ),
+        (
+            "seed reader",
+            "skipped" if seed is None else f"{seed['wall_s']:.1f} s, {seed['peak_mb']:.0f} MB peak",
+            "floor",
+            "",
+        ),
+        (
+            "`seneca ingest`, fresh lake",
+            f"{full['wall_s']:.1f} s, {full['peak_mb']:.0f} MB peak",
+            "",
+            "",
+        ),
+        (
+            "throughput vs DuckDB",
+            f"{duck['wall_s'] / full['wall_s']:.2f}",
+            ">= 0.33",
+            "met" if duck["wall_s"] / full["wall_s"] >= 1 / 3 else "NOT met",
+        ),
     ]
     if seed is not None:
         ratio = seed["wall_s"] / full["wall_s"]
-        rows.append(("throughput vs seed reader", f"{ratio:.1f}x", ">= 4x",
-                     "met" if ratio >= 4 else "NOT met"))
+        rows.append(
+            (
+                "throughput vs seed reader",
+                f"{ratio:.1f}x",
+                ">= 4x",
+                "met" if ratio >= 4 else "NOT met",
+            )
+        )
     peak = max(m["peak_mb"] for m in memory.values())
     rows += [
-        ("peak memory at 1/4, 1/2, all", ", ".join(f"{memory[s]['peak_mb']:.0f} MB"
-                                                  for s in (0.25, 0.5, 1.0)),
-         "<= 1,500 MB, flat", "met" if peak <= 1500 else "NOT met"),
-        ("run after +1% lines", f"{incremental['wall_s']:.2f} s = "
-         f"{100 * incremental['wall_s'] / full['wall_s']:.1f}% of full ({added / 1e6:.1f} MB added)",
-         "<= 5%", "met" if incremental["wall_s"] <= 0.05 * full["wall_s"] else "NOT met"),
-        ("no-change run, 50,000 files", f"{idle['wall_s']:.2f} s", "<= 3 s",
-         "met" if idle["wall_s"] <= 3 else "NOT met"),
-        ("bronze/events on disk", f"{events_bytes / 1e6:.0f} MB = 1/{size / events_bytes:.1f} "
-         "of the JSONL", "<= 1/8", "met" if events_bytes * 8 <= size else "NOT met"),
+        (
+            "peak memory at 1/4, 1/2, all",
+            ", ".join(f"{memory[s]['peak_mb']:.0f} MB" for s in (0.25, 0.5, 1.0)),
+            "<= 1,500 MB, flat",
+            "met" if peak <= 1500 else "NOT met",
+        ),
+        (
+            "run after +1% lines",
+            f"{incremental['wall_s']:.2f} s = "
+            f"{100 * incremental['wall_s'] / full['wall_s']:.1f}% of full ({added / 1e6:.1f} MB added)",
+            "<= 5%",
+            "met" if incremental["wall_s"] <= 0.05 * full["wall_s"] else "NOT met",
+        ),
+        (
+            "no-change run, 50,000 files",
+            f"{idle['wall_s']:.2f} s",
+            "<= 3 s",
+            "met" if idle["wall_s"] <= 3 else "NOT met",
+        ),
+        (
+            "bronze/events on disk",
+            f"{events_bytes / 1e6:.0f} MB = 1/{size / events_bytes:.1f} of the JSONL",
+            "<= 1/8",
+            "met" if events_bytes * 8 <= size else "NOT met",
+        ),
     ]
     lines = [
         "",
@@ -253,8 +300,10 @@ def main() -> None:
     ]
     results = HERE / "RESULTS.md"
     if not results.exists():
-        results.write_text("# Benchmark results\n\nNewest last. Each section is one run of a "
-                           "script in this folder on the machine it names.\n")
+        results.write_text(
+            "# Benchmark results\n\nNewest last. Each section is one run of a "
+            "script in this folder on the machine it names.\n"
+        )
     with open(results, "a", encoding="utf-8") as handle:
         handle.write("\n".join(lines))
     print("\n".join(lines))

@@ -82,13 +82,20 @@ def webserver(tmp_path: Path) -> Iterator[int]:
     (tmp_path / "logs").mkdir()
     webserver_bin = Path(sys.executable).with_name("dagster-webserver")
     process = subprocess.Popen(
-        [str(webserver_bin), "--host", "127.0.0.1", "--port", str(port),
-         "--workspace", str(ROOT / "workspace.yaml")],
+        [
+            str(webserver_bin),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workspace",
+            str(ROOT / "workspace.yaml"),
+        ],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        preexec_fn=_restore_signals,  # noqa: PLW1509
+        preexec_fn=_restore_signals,
         start_new_session=True,
     )
     try:
@@ -129,9 +136,7 @@ def test_code_location_loads_every_definition(webserver: int):
         for check in (node["assetChecksOrError"] or {}).get("checks", [])
     }
     graph = expected.resolve_asset_graph()
-    assert checks == {
-        (key.asset_key.to_user_string(), key.name) for key in graph.asset_check_keys
-    }
+    assert checks == {(key.asset_key.to_user_string(), key.name) for key in graph.asset_check_keys}
     assert {"bronze/events", "bronze/quarantine", "bronze/ingest_files", "ops/redactions"} <= assets
     sensors = {s["name"]: s["sensorState"]["status"] for s in repository["sensors"]}
     schedules = {s["name"]: s["scheduleState"]["status"] for s in repository["schedules"]}
@@ -143,7 +148,11 @@ def test_code_location_loads_every_definition(webserver: int):
 def test_dg_check_defs_passes():
     dg_bin = Path(sys.executable).with_name("dg")
     result = subprocess.run(
-        [str(dg_bin), "check", "defs"], cwd=ROOT, capture_output=True, text=True, timeout=300,
+        [str(dg_bin), "check", "defs"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
