@@ -19,7 +19,6 @@ content identity of the line they copy.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
@@ -31,16 +30,7 @@ from seneca_assets.lib.config import IngestSettings
 from seneca_assets.lib.lake import Lake
 from seneca_assets.lib.parse import ParsedChunk, parse_chunk
 from seneca_assets.lib.schemas import EVENTS, INGEST_FILES, QUARANTINE, REDACTIONS
-from seneca_assets.lib.sources import (
-    READ_PIECE_BYTES,
-    FileState,
-    ReadPlan,
-    Segment,
-    advance,
-    finish,
-    read_segments,
-    scan,
-)
+from seneca_assets.lib.sources import FileState, read_chunks, scan
 
 APP_ID = "seneca-ingest"
 """The Delta application id under which ingestion tags its commits."""
@@ -129,27 +119,6 @@ class _Offsets:
         self.frame = pl.concat([kept, fresh.select(INGEST_FILES.schema.names())]).sort("path")
         self.lake.write(INGEST_FILES, self.frame, mode="overwrite", txn=(APP_ID, batch))
         self.dirty = set()
-
-
-def _chunks(
-    plans: list[ReadPlan], chunk_bytes: int
-) -> Iterator[tuple[list[Segment], dict[str, FileState]]]:
-    """Group the segments of all plans into chunks; each comes with the file states it reaches."""
-    segments: list[Segment] = []
-    reached: dict[str, FileState] = {}
-    size = 0
-    for plan in plans:
-        state = plan.state
-        for segment in read_segments(plan, min(chunk_bytes, READ_PIECE_BYTES)):
-            segments.append(segment)
-            state = reached[plan.path] = advance(plan, segment)
-            size += len(segment.data)
-            if size >= chunk_bytes:
-                yield segments, reached
-                segments, reached, size = [], {}, 0
-        reached[plan.path] = finish(plan, state)
-    if segments or reached:
-        yield segments, reached
 
 
 def _already_stored(lake: Lake, events: pl.DataFrame) -> pl.DataFrame:
@@ -243,18 +212,18 @@ def ingest(
             return stored
 
         pending: Future[IngestReport] | None = None
-        for segments, reached in _chunks(result.plans, chunk_bytes):
+        for chunk in read_chunks(result.plans, chunk_bytes):
             batch += 1
             stamp = now or datetime.now(UTC)
             parsed = (
-                parse_chunk(segments, naive_tz=settings.naive_tz, batch=batch, now=stamp)
-                if segments
+                parse_chunk(chunk, naive_tz=settings.naive_tz, batch=batch, now=stamp)
+                if chunk.segments
                 else None
             )
-            report.bytes_read += sum(s.consumed for s in segments)
+            report.bytes_read += sum(s.consumed for s in chunk.segments)
             if pending is not None:
                 report.add(pending.result())
-            pending = writer.submit(commit, parsed, reached, batch, stamp)
+            pending = writer.submit(commit, parsed, chunk.reached, batch, stamp)
         if pending is not None:
             report.add(pending.result())
         if offsets.dirty:

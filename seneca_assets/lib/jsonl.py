@@ -29,6 +29,8 @@ _ANY = msgspec.json.Decoder()
 _SMALL_BATCH = 8
 """Below this many lines a failing batch is checked line by line rather than halved again."""
 _WHITESPACE = b" \t\r\n"
+_INLINE_BYTES = 12
+"""Arrow string views hold strings of up to 12 bytes inline."""
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,7 @@ class LineSpans:
         return len(self.starts)
 
 
-def split_lines(buf: bytes) -> LineSpans:
+def split_lines(buf: bytes | memoryview) -> LineSpans:
     """Find the lines of `buf`, which ends with a newline."""
     arr = np.frombuffer(buf, dtype=np.uint8)
     newlines = np.flatnonzero(arr == NEWLINE)
@@ -56,29 +58,50 @@ def split_lines(buf: bytes) -> LineSpans:
     return LineSpans(starts, ends - has_cr)
 
 
-def utf8_errors(buf: bytes, spans: LineSpans) -> dict[int, str]:
+def utf8_errors(buf: memoryview, spans: LineSpans) -> dict[int, str]:
     """Map the index of every line that is not valid UTF-8 to a reason naming the bad byte."""
+    whole = pa.LargeBinaryArray.from_buffers(
+        pa.large_binary(), 1, [None, pa.py_buffer(np.array([0, len(buf)])), pa.py_buffer(buf)]
+    )
     try:
-        buf.decode("utf-8")
-    except UnicodeDecodeError:
+        whole.cast(pa.large_string())  # validates without copying
+    except pa.ArrowInvalid:
         pass
     else:
         return {}
     errors: dict[int, str] = {}
     for i, (start, end) in enumerate(zip(spans.starts.tolist(), spans.ends.tolist(), strict=True)):
+        line = bytes(buf[start:end])
         try:
-            buf[start:end].decode("utf-8")
+            line.decode("utf-8")
         except UnicodeDecodeError as exc:
-            byte = buf[start + exc.start]
-            errors[i] = f"invalid UTF-8: byte 0x{byte:02x} at column {exc.start + 1}"
+            errors[i] = f"invalid UTF-8: byte 0x{line[exc.start]:02x} at column {exc.start + 1}"
     return errors
 
 
-def line_array(buf: bytes, spans: LineSpans) -> pa.LargeBinaryArray:
-    """All lines of `buf` as an Arrow binary array over the buffer itself (terminators included)."""
-    offsets = np.append(spans.starts, len(buf)).astype(np.int64)
-    return pa.LargeBinaryArray.from_buffers(
-        pa.large_binary(), len(spans), [None, pa.py_buffer(offsets), pa.py_buffer(buf)]
+def string_views(buf: memoryview, spans: LineSpans, index: np.ndarray) -> pa.StringViewArray:
+    """Lines `index` as an Arrow string-view array over the buffer itself, terminators excluded.
+
+    No byte of text is copied: each element is a 16-byte view (length, prefix, offset) into the
+    buffer, which must outlive the array. Only lines known to be valid UTF-8 may be read from it.
+    """
+    arr = np.frombuffer(buf, dtype=np.uint8)
+    line_starts, count = spans.starts[index], len(index)
+    lengths = (spans.ends[index] - line_starts).astype(np.int32)
+    views = np.zeros((count, 16), dtype=np.uint8)
+    views[:, 0:4] = lengths.view(np.uint8).reshape(count, 4)
+    long = lengths > _INLINE_BYTES
+    starts = line_starts[long]
+    views[long, 4:8] = arr[starts[:, None] + np.arange(4)]
+    views[long, 12:16] = starts.astype(np.int32).view(np.uint8).reshape(-1, 4)
+    short = np.flatnonzero(~long)
+    if len(short):
+        positions = line_starts[short, None] + np.arange(_INLINE_BYTES)
+        inline = arr[np.minimum(positions, max(len(arr) - 1, 0))]
+        inline[np.arange(_INLINE_BYTES) >= lengths[short, None]] = 0
+        views[short, 4:16] = inline
+    return pa.Array.from_buffers(
+        pa.string_view(), count, [None, pa.py_buffer(views), pa.py_buffer(buf)]
     )
 
 
@@ -120,7 +143,9 @@ def _batch_ok(lines: list[memoryview]) -> bool:
     return True
 
 
-def object_errors(buf: bytes, spans: LineSpans, candidates: np.ndarray) -> dict[int, str]:
+def object_errors(
+    buf: bytes | memoryview, spans: LineSpans, candidates: np.ndarray
+) -> dict[int, str]:
     """Map each candidate line that is not exactly one strict JSON object to its reason.
 
     `candidates` are indexes of the non-blank, valid UTF-8 lines of `buf`; when they are all the
@@ -169,7 +194,7 @@ def extract_fields(lines: pa.Array, paths: dict[str, str]) -> pl.DataFrame:
     """
     columns = ", ".join(f'v[{k}] AS "{name}"' for k, name in enumerate(paths, start=1))
     path_list = ", ".join(f"'{path}'" for path in paths.values())
-    table = pa.table({"line": lines.cast(pa.large_string())})
+    table = pa.table({"line": lines})
     with duckdb.connect() as con:
         con.register("lines", table)
         result = con.sql(

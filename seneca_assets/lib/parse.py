@@ -13,21 +13,20 @@ from datetime import datetime
 import numpy as np
 import pandera.errors
 import polars as pl
-import pyarrow.compute as pc
 import xxhash
 
 from seneca_assets.lib.jsonl import (
     LineSpans,
     extract_fields,
-    line_array,
     object_errors,
     split_lines,
+    string_views,
     utf8_errors,
 )
 from seneca_assets.lib.marcus import FIELD_PATHS, STREAMS, record_columns
 from seneca_assets.lib.redact import may_hold_secret, redact_json_line, redact_raw_line
 from seneca_assets.lib.schemas import EVENTS, QUARANTINE, REDACTIONS, EventModel
-from seneca_assets.lib.sources import Segment
+from seneca_assets.lib.sources import Chunk, Segment
 from seneca_assets.lib.timestamps import parse_timestamps
 
 _STREAM_SEEDS = {stream: xxhash.xxh64_intdigest(stream.encode()) for stream in STREAMS}
@@ -63,7 +62,7 @@ class ParsedChunk:
 class _Lines:
     """The lines of a chunk and where each comes from."""
 
-    buf: bytes
+    buf: memoryview
     spans: LineSpans
     segments: list[Segment]
     segment: np.ndarray
@@ -72,10 +71,11 @@ class _Lines:
     line_number: np.ndarray
 
     @classmethod
-    def of(cls, segments: list[Segment]) -> _Lines:
-        buf = b"".join(s.data for s in segments)
+    def of(cls, chunk: Chunk) -> _Lines:
+        buf = chunk.data
+        segments = chunk.segments
         spans = split_lines(buf)
-        seg_starts = np.cumsum([0] + [len(s.data) for s in segments[:-1]], dtype=np.int64)
+        seg_starts = np.array([s.buf_start for s in segments], dtype=np.int64)
         seg = np.searchsorted(seg_starts, spans.starts, side="right") - 1
         first_index = np.searchsorted(seg, np.arange(len(segments)), side="left")
         file_start = np.array([s.start for s in segments], dtype=np.int64)
@@ -90,7 +90,7 @@ class _Lines:
         )
 
     def raw(self, i: int) -> bytes:
-        return self.buf[self.spans.starts[i] : self.spans.ends[i]]
+        return bytes(self.buf[self.spans.starts[i] : self.spans.ends[i]])
 
     def stream(self, i: int) -> str:
         return self.segments[self.segment[i]].stream
@@ -106,7 +106,7 @@ class _Lines:
     def event_ids(self, index: np.ndarray) -> list[str]:
         """The content identity of the lines at `index`."""
         seeds = np.array([_STREAM_SEEDS[s.stream] for s in self.segments], dtype=np.uint64)
-        view, digest = memoryview(self.buf), xxhash.xxh3_128_hexdigest
+        view, digest = self.buf, xxhash.xxh3_128_hexdigest
         return [
             digest(view[start:end], seed)
             for start, end, seed in zip(
@@ -158,7 +158,7 @@ def _candidates(lines: _Lines, quarantine: _Quarantine) -> tuple[np.ndarray, int
     """Indexes of the lines worth decoding; blank lines are counted, bad UTF-8 quarantined."""
     starts, ends = lines.spans.starts, lines.spans.ends
     arr = np.frombuffer(lines.buf, dtype=np.uint8)
-    first = arr[np.minimum(starts, len(arr) - 1)]
+    first = arr[np.minimum(starts, max(len(arr) - 1, 0))]
     maybe_blank = (ends - starts < _BLANK_MAX_BYTES) | np.isin(first, _WHITESPACE_BYTES)
     keep = np.ones(len(starts), dtype=bool)
     for i in np.flatnonzero(maybe_blank).tolist():
@@ -178,14 +178,14 @@ def _decode(lines: _Lines, index: np.ndarray, quarantine: _Quarantine) -> pl.Dat
         quarantine.add(i, reason)
     if errors:
         index = index[~np.isin(index, np.fromiter(errors, dtype=np.int64))]
-    text = pc.take(line_array(lines.buf, lines.spans), index)
+    text = string_views(lines.buf, lines.spans, index)
     streams = lines.column("stream", index)
     fields = record_columns(extract_fields(text, FIELD_PATHS), streams)
     return fields.with_columns(
         event_id=pl.Series(lines.event_ids(index), dtype=pl.String),
         stream=streams,
         source_file=lines.column("path", index),
-        payload=pl.Series(text).cast(pl.String).str.strip_chars_end("\r\n"),
+        payload=pl.Series(text),
         _line=pl.Series(index),
     )
 
@@ -261,11 +261,9 @@ def _redaction_frame(
     )
 
 
-def parse_chunk(
-    segments: list[Segment], *, naive_tz: str, batch: int, now: datetime
-) -> ParsedChunk:
-    """Parse every line of `segments` (complete lines, each segment ending with a newline)."""
-    lines = _Lines.of(segments)
+def parse_chunk(chunk: Chunk, *, naive_tz: str, batch: int, now: datetime) -> ParsedChunk:
+    """Parse every line of a chunk (complete lines, each segment ending with a newline)."""
+    lines = _Lines.of(chunk)
     quarantine = _Quarantine(lines)
     candidates, blank = _candidates(lines, quarantine)
     frame = _with_times(_decode(lines, candidates, quarantine), naive_tz, quarantine)

@@ -19,7 +19,7 @@ from seneca_assets.lib.ingest import APP_ID, LOCK_NAME, recover, store_chunk
 from seneca_assets.lib.lake import Lake
 from seneca_assets.lib.parse import parse_chunk
 from seneca_assets.lib.schemas import INGEST_FILES, QUARANTINE
-from seneca_assets.lib.sources import Segment
+from seneca_assets.lib.sources import Chunk
 
 
 @dataclass(frozen=True)
@@ -48,13 +48,14 @@ def quarantined(lake: Lake, *, limit: int | None = None) -> pl.DataFrame:
     return (frame.head(limit) if limit else frame).collect()
 
 
-def _segments(rows: pl.DataFrame) -> list[Segment]:
-    return [
-        Segment(path, stream, offset, bytes(raw) + b"\n", line, 1, len(raw))
-        for path, stream, offset, raw, line in rows.select(
-            "source_file", "stream", "byte_offset", "raw_line", "line_number"
-        ).iter_rows()
-    ]
+def _chunk(rows: pl.DataFrame) -> Chunk:
+    return Chunk.of_lines(
+        list(
+            rows.select(
+                "source_file", "stream", "byte_offset", "line_number", "raw_line"
+            ).iter_rows()
+        )
+    )
 
 
 def replay(settings: IngestSettings) -> ReplayReport:
@@ -68,7 +69,7 @@ def replay(settings: IngestSettings) -> ReplayReport:
         if rows.is_empty():
             return ReplayReport(0, 0, 0, 0)
         now = datetime.now(UTC)
-        parsed = parse_chunk(_segments(rows), naive_tz=settings.naive_tz, batch=batch, now=now)
+        parsed = parse_chunk(_chunk(rows), naive_tz=settings.naive_tz, batch=batch, now=now)
         still_bad = parsed.quarantine.select("source_file", "byte_offset")
         remaining = rows.join(still_bad, on=["source_file", "byte_offset"], how="semi")
         stored = store_chunk(lake, replace(parsed, quarantine=parsed.quarantine.clear()), batch)

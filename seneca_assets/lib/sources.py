@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import xxhash
@@ -19,7 +19,6 @@ import xxhash
 from seneca_assets.lib.marcus import SourceName, source_name
 
 FINGERPRINT_BYTES = 1024
-READ_PIECE_BYTES = 16 << 20
 
 
 @dataclass(frozen=True)
@@ -59,16 +58,46 @@ class ReadPlan:
 
 @dataclass(frozen=True)
 class Segment:
-    """Complete lines read from one file: `data` always ends with a newline (added to a tail)."""
+    """Complete lines of one file, held in a chunk's buffer at `buf_start`."""
 
     path: str
     stream: str
     start: int
-    data: bytes
+    """Offset in the file of the segment's first byte."""
+    buf_start: int
+    length: int
+    """Bytes in the buffer, ending with a newline (one is added after a taken tail)."""
     first_line: int
     lines: int
     consumed: int
     """File bytes this segment accounts for (a tail fragment has no newline of its own)."""
+
+
+@dataclass
+class Chunk:
+    """Complete lines of several files in one buffer, and the file states they reach."""
+
+    buf: bytearray
+    used: int = 0
+    segments: list[Segment] = field(default_factory=list)
+    reached: dict[str, FileState] = field(default_factory=dict)
+
+    @property
+    def data(self) -> memoryview:
+        """The filled part of the buffer."""
+        return memoryview(self.buf)[: self.used]
+
+    @classmethod
+    def of_lines(cls, lines: list[tuple[str, str, int, int, bytes]]) -> Chunk:
+        """A chunk of single lines given as (path, stream, byte offset, line number, bytes)."""
+        chunk = cls(bytearray(sum(len(raw) + 1 for *_, raw in lines)))
+        for path, stream, offset, number, raw in lines:
+            chunk.buf[chunk.used : chunk.used + len(raw) + 1] = raw + b"\n"
+            chunk.segments.append(
+                Segment(path, stream, offset, chunk.used, len(raw) + 1, number, 1, len(raw))
+            )
+            chunk.used += len(raw) + 1
+        return chunk
 
 
 @dataclass(frozen=True)
@@ -160,28 +189,56 @@ def scan(
     return ScanResult(plans, states, seen, rewritten_count)
 
 
-def read_segments(plan: ReadPlan, max_bytes: int = READ_PIECE_BYTES) -> Iterator[Segment]:
-    """Read a plan's complete lines in segments of about `max_bytes` (longer lines stay whole)."""
-    position, line = plan.start, plan.first_line
-    carry = b""
-    with open(plan.abs_path, "rb") as handle:
-        handle.seek(position)
-        while position + len(carry) < plan.end:
-            piece = handle.read(min(max_bytes, plan.end - position - len(carry)))
-            if not piece:
-                break  # the file shrank while we read: the next run sees it as rewritten
-            data = carry + piece
-            cut = data.rfind(b"\n") + 1
-            if cut == 0:
-                carry = data
-                continue
-            segment, carry = data[:cut], data[cut:]
-            count = segment.count(b"\n")
-            yield Segment(plan.path, plan.source.stream, position, segment, line, count, cut)
-            position += cut
-            line += count
-    if carry and plan.take_tail:
-        yield Segment(plan.path, plan.source.stream, position, carry + b"\n", line, 1, len(carry))
+def read_chunks(plans: list[ReadPlan], chunk_bytes: int) -> Iterator[Chunk]:
+    """Read the plans' complete lines, in order, straight into buffers of about `chunk_bytes`.
+
+    Each chunk comes with the state every file reaches once the chunk is stored. A line longer
+    than a buffer gets a buffer of its own. Bytes after the last newline that fits are read again
+    for the next chunk rather than copied.
+    """
+    chunk = Chunk(bytearray(chunk_bytes))
+    for plan in plans:
+        state, position, line = plan.state, plan.start, plan.first_line
+        with open(plan.abs_path, "rb", buffering=0) as handle:
+            while position < plan.end:
+                room = len(chunk.buf) - chunk.used - 1  # one byte kept for a tail's newline
+                want = min(room, plan.end - position)
+                handle.seek(position)
+                got = handle.readinto(memoryview(chunk.buf)[chunk.used : chunk.used + want])
+                if not got:
+                    break  # the file shrank while we read: the next run sees it rewritten
+                at_end = got < want or position + got >= plan.end
+                cut = chunk.buf.rfind(b"\n", chunk.used, chunk.used + got) + 1 - chunk.used
+                if cut > 0:
+                    lines = chunk.buf.count(b"\n", chunk.used, chunk.used + cut)
+                    segment = Segment(
+                        plan.path, plan.source.stream, position, chunk.used, cut, line, lines, cut
+                    )
+                elif at_end and plan.take_tail:
+                    chunk.buf[chunk.used + got] = 0x0A
+                    segment = Segment(
+                        plan.path, plan.source.stream, position, chunk.used, got + 1, line, 1, got
+                    )
+                elif at_end:
+                    break  # an unterminated last line, still being written
+                else:
+                    # The line does not fit: start a new buffer, big enough for it.
+                    if chunk.segments or chunk.reached:
+                        yield chunk
+                    size = chunk_bytes if chunk.used else 2 * len(chunk.buf)
+                    chunk = Chunk(bytearray(size))
+                    continue
+                chunk.segments.append(segment)
+                chunk.used += segment.length
+                position += segment.consumed
+                line += segment.lines
+                state = chunk.reached[plan.path] = advance(plan, segment)
+                if chunk.used >= len(chunk.buf) - 1:
+                    yield chunk
+                    chunk = Chunk(bytearray(chunk_bytes))
+        chunk.reached[plan.path] = finish(plan, state)
+    if chunk.segments or chunk.reached:
+        yield chunk
 
 
 def advance(plan: ReadPlan, segment: Segment) -> FileState:
