@@ -10,6 +10,7 @@ which read many paths of every line in one parse, in parallel.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import duckdb
@@ -186,6 +187,12 @@ def _bisect(
     return errors
 
 
+@functools.cache
+def _duckdb() -> duckdb.DuckDBPyConnection:
+    """One in-memory DuckDB per process; each use takes its own cursor."""
+    return duckdb.connect()
+
+
 def extract_fields(lines: pa.Array, paths: dict[str, str]) -> pl.DataFrame:
     """Lift JSON paths from valid JSON lines, one column of text per path.
 
@@ -195,12 +202,15 @@ def extract_fields(lines: pa.Array, paths: dict[str, str]) -> pl.DataFrame:
     columns = ", ".join(f'v[{k}] AS "{name}"' for k, name in enumerate(paths, start=1))
     path_list = ", ".join(f"'{path}'" for path in paths.values())
     table = pa.table({"line": lines})
-    with duckdb.connect() as con:
+    con = _duckdb().cursor()
+    try:
         con.register("lines", table)
         result = con.sql(
             f"SELECT {columns} FROM (SELECT json_extract_string(line, [{path_list}]) AS v "
             "FROM lines)"
         ).to_arrow_table()
+    finally:
+        con.close()
     frame = pl.from_arrow(result)
     assert isinstance(frame, pl.DataFrame)
     return frame
