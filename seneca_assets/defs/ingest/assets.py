@@ -45,7 +45,7 @@ def bronze_ingestion(context: dg.AssetExecutionContext, lake: LakeResource):
     settings = lake.settings()
     report = ingest(settings)
     context.log.info(report.summary())
-    health = bronze_health(lake.lake())
+    health = bronze_health(lake.lake(), since_batch=report.since_batch)
     counts = {
         EVENTS: health.events,
         QUARANTINE: health.quarantined,
@@ -65,7 +65,11 @@ def bronze_ingestion(context: dg.AssetExecutionContext, lake: LakeResource):
         asset_key=EVENTS_KEY,
         check_name="no_duplicate_event_ids",
         passed=health.duplicate_event_ids == 0,
-        metadata={"duplicates": health.duplicate_event_ids},
+        metadata={
+            "duplicates": health.duplicate_event_ids,
+            "rows_checked": health.checked_rows,
+            "scope": "time windows of this run's rows" if report.since_batch else "whole table",
+        },
     )
     yield dg.AssetCheckResult(
         asset_key=QUARANTINE_KEY,
