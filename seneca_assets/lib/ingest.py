@@ -19,6 +19,7 @@ content identity of the line they copy.
 from __future__ import annotations
 
 import time
+from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
@@ -30,12 +31,15 @@ from seneca_assets.lib.config import IngestSettings
 from seneca_assets.lib.lake import Lake
 from seneca_assets.lib.parse import ParsedChunk, parse_chunk
 from seneca_assets.lib.schemas import EVENTS, INGEST_FILES, QUARANTINE, REDACTIONS
-from seneca_assets.lib.sources import FileState, read_chunks, scan
+from seneca_assets.lib.sources import Chunk, FileState, read_chunks, scan
 
 APP_ID = "seneca-ingest"
 """The Delta application id under which ingestion tags its commits."""
-CHUNK_BYTES = 64 << 20
+CHUNK_BYTES = 32 << 20
 """Bytes of log lines parsed and committed together: bounds memory, sets commit granularity."""
+PARSE_THREADS = 2
+"""Chunks parsed at once: with the chunk being read and the one being committed, this bounds
+memory at about four chunks."""
 LOCK_NAME = "ingest"
 DATA_TABLES = (EVENTS, QUARANTINE, REDACTIONS)
 
@@ -188,19 +192,30 @@ def store_chunk(lake: Lake, parsed: ParsedChunk, batch: int) -> IngestReport:
     )
 
 
+def _parse(chunk: Chunk, naive_tz: str, batch: int, stamp: datetime) -> ParsedChunk | None:
+    if not chunk.segments:
+        return None
+    return parse_chunk(chunk, naive_tz=naive_tz, batch=batch, now=stamp)
+
+
 def ingest(
     settings: IngestSettings, *, chunk_bytes: int = CHUNK_BYTES, now: datetime | None = None
 ) -> IngestReport:
     """Ingest everything new under the log folder into the lake, exactly once.
 
-    Chunk N+1 is parsed while chunk N is written and acknowledged in a second thread (Delta,
-    DuckDB and Polars release the GIL); commits stay in batch order.
+    Chunks are parsed by PARSE_THREADS threads while the previous chunk is written and
+    acknowledged by another (NumPy, DuckDB, Polars and Delta release the GIL); commits stay in
+    batch order.
     """
     settings = settings.validated()
     lake = Lake(settings.lake_dir)
     lake.ensure_writable()
     report = IngestReport()
-    with lake.lock(LOCK_NAME), ThreadPoolExecutor(max_workers=1) as writer:
+    with (
+        lake.lock(LOCK_NAME),
+        ThreadPoolExecutor(max_workers=PARSE_THREADS, thread_name_prefix="parse") as parsers,
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="commit") as writer,
+    ):
         batch, report.rolled_back_rows = recover(lake)
         report.since_batch = batch
         known = load_states(lake)
@@ -220,21 +235,30 @@ def ingest(
             stored.batches = 1
             return stored
 
-        pending: Future[IngestReport] | None = None
+        parsing: deque[tuple[Future[ParsedChunk | None], dict[str, FileState], int, datetime]]
+        parsing = deque()
+        committing: Future[IngestReport] | None = None
+
+        def hand_over_oldest() -> None:
+            nonlocal committing
+            parsed, reached, number, stamp = parsing.popleft()
+            result = parsed.result()
+            if committing is not None:
+                report.add(committing.result())
+            committing = writer.submit(commit, result, reached, number, stamp)
+
         for chunk in read_chunks(result.plans, chunk_bytes):
             batch += 1
             stamp = now or datetime.now(UTC)
-            parsed = (
-                parse_chunk(chunk, naive_tz=settings.naive_tz, batch=batch, now=stamp)
-                if chunk.segments
-                else None
-            )
             report.bytes_read += sum(s.consumed for s in chunk.segments)
-            if pending is not None:
-                report.add(pending.result())
-            pending = writer.submit(commit, parsed, chunk.reached, batch, stamp)
-        if pending is not None:
-            report.add(pending.result())
+            parsed = parsers.submit(_parse, chunk, settings.naive_tz, batch, stamp)
+            parsing.append((parsed, chunk.reached, batch, stamp))
+            if len(parsing) > PARSE_THREADS:
+                hand_over_oldest()
+        while parsing:
+            hand_over_oldest()
+        if committing is not None:
+            report.add(committing.result())
         if offsets.dirty:
             offsets.acknowledge({}, batch + 1, now or datetime.now(UTC))
     return report
