@@ -51,6 +51,22 @@ DUCKDB_BASELINE = textwrap.dedent(
     """
 )
 
+IN_RUN = textwrap.dedent(
+    """
+    import json, sys, time
+    from pathlib import Path
+    from seneca_assets.lib.config import IngestSettings
+    from seneca_assets.lib.ingest import bronze_health, ingest
+    from seneca_assets.lib.lake import Lake
+    settings = IngestSettings(Path(sys.argv[1]), Path(sys.argv[2]))
+    start = time.perf_counter()
+    report = ingest(settings)
+    bronze_health(Lake(settings.lake_dir), report.since_batch)
+    print(json.dumps({"run_s": time.perf_counter() - start, "stored": report.events_stored}))
+    """
+)
+"""The ingestion run alone (with its duplicate check), without interpreter and Dagster start-up."""
+
 SEED_READER = textwrap.dedent(
     """
     import json, sys
@@ -76,6 +92,14 @@ def measure(cmd: list[str], env: dict[str, str] | None = None) -> dict:
     if result["rc"] != 0:
         raise RuntimeError(f"{cmd} failed: {result['stderr']}")
     return result
+
+
+def in_run(logs: Path, lake: Path) -> dict:
+    """Time of the ingestion run inside its process."""
+    out = subprocess.run(
+        [PYTHON, "-c", IN_RUN, str(logs), str(lake)], capture_output=True, text=True, check=True
+    )
+    return json.loads(out.stdout)
 
 
 def corpus_bytes(folder: Path) -> int:
@@ -195,13 +219,16 @@ def main() -> None:
     print("seneca full", full)
     events_bytes = folder_bytes(lake / "bronze" / "events")
 
+    shutil.rmtree(WORK / "lake_run", ignore_errors=True)
+    full_run = in_run(corpus, WORK / "lake_run")
     original, added = append_one_percent(corpus, args.days, args.agents)
     try:
         incremental = seneca_ingest(corpus, lake, fresh=False)
+        incremental_run = in_run(corpus, WORK / "lake_run")
     finally:
         for path, length in original.items():
             os.truncate(path, length)
-    print("seneca +1%", added, incremental)
+    print("seneca +1%", added, incremental, full_run, incremental_run)
 
     memory = {}
     for share in (0.25, 0.5):
@@ -268,11 +295,20 @@ def main() -> None:
             "met" if peak <= 1500 else "NOT met",
         ),
         (
-            "run after +1% lines",
+            "run after +1% lines, whole process",
             f"{incremental['wall_s']:.2f} s = "
-            f"{100 * incremental['wall_s'] / full['wall_s']:.1f}% of full ({added / 1e6:.1f} MB added)",
+            f"{100 * incremental['wall_s'] / full['wall_s']:.1f}% of full "
+            f"({added / 1e6:.1f} MB added)",
             "<= 5%",
             "met" if incremental["wall_s"] <= 0.05 * full["wall_s"] else "NOT met",
+        ),
+        (
+            "run after +1% lines, ingestion run only",
+            f"{incremental_run['run_s']:.2f} s = "
+            f"{100 * incremental_run['run_s'] / full_run['run_s']:.1f}% of the full run "
+            f"({full_run['run_s']:.1f} s)",
+            "<= 5%",
+            "met" if incremental_run["run_s"] <= 0.05 * full_run["run_s"] else "NOT met",
         ),
         (
             "no-change run, 50,000 files",

@@ -35,11 +35,6 @@ _BLANK_MAX_BYTES = 16
 _WHITESPACE_BYTES = np.frombuffer(b" \t\r\n\x0b\x0c", dtype=np.uint8)
 
 
-def event_id(stream: str, line: bytes | memoryview) -> str:
-    """The content identity of a line of `stream` (a copy of a line has the same id)."""
-    return xxhash.xxh3_128_hexdigest(line, seed=_STREAM_SEEDS[stream])
-
-
 def quarantine_id(source_file: str, byte_offset: int, line: bytes) -> str:
     """The identity of a quarantined line: its place and its bytes."""
     return xxhash.xxh3_128_hexdigest(f"{source_file}\0{byte_offset}\0".encode() + line)
@@ -104,7 +99,9 @@ class _Lines:
         return values.gather(self.segment[index])
 
     def event_ids(self, index: np.ndarray) -> list[str]:
-        """The content identity of the lines at `index`."""
+        """The content identity of the lines at `index`: xxh3-128 of the line's bytes, seeded by
+        its stream, so a copy of a line (a `decisions_*` twin, a rewritten file) has the same id.
+        """
         seeds = np.array([_STREAM_SEEDS[s.stream] for s in self.segments], dtype=np.uint64)
         view, digest = self.buf, xxhash.xxh3_128_hexdigest
         return [
