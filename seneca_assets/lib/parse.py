@@ -99,8 +99,10 @@ class _Lines:
         return values.gather(self.segment[index])
 
     def event_ids(self, index: np.ndarray) -> list[str]:
-        """The content identity of the lines at `index`: xxh3-128 of the line's bytes, seeded by
-        its stream, so a copy of a line (a `decisions_*` twin, a rewritten file) has the same id.
+        """The content identity of the lines at `index`.
+
+        xxh3-128 of the line's bytes, seeded by its stream: a copy of a line (a `decisions_*`
+        twin, a rewritten file) has the same id.
         """
         seeds = np.array([_STREAM_SEEDS[s.stream] for s in self.segments], dtype=np.uint64)
         view, digest = self.buf, xxhash.xxh3_128_hexdigest

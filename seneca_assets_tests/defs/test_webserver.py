@@ -1,4 +1,4 @@
-"""The real dagster-webserver loads the code location with every asset, check, sensor and schedule."""
+"""The real dagster-webserver loads the code location: every asset, check, sensor, schedule."""
 
 from __future__ import annotations
 
