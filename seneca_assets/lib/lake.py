@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Literal
 
 import polars as pl
 from deltalake import CommitProperties, DeltaTable, Transaction, WriterProperties, write_deltalake
@@ -117,9 +118,8 @@ class Lake:
         spec: TableSpec,
         frame: pl.DataFrame,
         *,
-        mode: str = "append",
+        mode: Literal["append", "overwrite"] = "append",
         txn: tuple[str, int] | None = None,
-        predicate: str | None = None,
     ) -> None:
         """Append or overwrite rows in one Delta commit, tagged with `txn` if given."""
         table = self.table(spec)
@@ -134,8 +134,7 @@ class Lake:
                 write_deltalake(
                     table,
                     data,
-                    mode=mode,  # type: ignore[arg-type]
-                    predicate=predicate,
+                    mode=mode,
                     partition_by=list(spec.partition_by) or None,
                     writer_properties=WriterProperties(
                         compression="ZSTD", compression_level=ZSTD_LEVEL

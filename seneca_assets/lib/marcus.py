@@ -108,11 +108,9 @@ def _identifier(name: str) -> pl.Expr:
 
 def _kind(stream: pl.Expr) -> pl.Expr:
     """The discriminator of each record, looked up where its stream writes it."""
-    (first, first_keys), *rest = _KIND_KEYS.items()
-    expr = pl.when(stream == first).then(pl.coalesce(*first_keys))
-    for name, keys in rest:
-        expr = expr.when(stream == name).then(pl.coalesce(*keys))
-    return expr.otherwise(None)
+    return pl.coalesce(
+        pl.when(stream == name).then(pl.coalesce(*keys)) for name, keys in _KIND_KEYS.items()
+    )
 
 
 def record_columns(fields: pl.DataFrame, stream: pl.Series) -> pl.DataFrame:
