@@ -46,6 +46,10 @@ def _execute(job_name: str | None) -> Any:
     return job.execute_in_process(instance=instance, raise_on_error=False, run_config=quiet)
 
 
+def _metadata_text(metadata: dict[str, Any]) -> str:
+    return ", ".join(f"{key}={getattr(value, 'value', value)}" for key, value in metadata.items())
+
+
 def _print_run(result: Any) -> int:
     for event in result.all_events:
         if event.event_type_value == "ASSET_MATERIALIZATION":
@@ -63,9 +67,11 @@ def _print_run(result: Any) -> int:
         elif event.event_type_value == "ASSET_CHECK_EVALUATION":
             evaluation = event.event_specific_data
             if not evaluation.passed:
+                level = "warning" if evaluation.severity.value == "WARN" else "error"
                 print(
-                    f"check {evaluation.check_name} on "
-                    f"{evaluation.asset_key.to_user_string()}: not passed"
+                    f"{level}: check {evaluation.check_name} on "
+                    f"{evaluation.asset_key.to_user_string()} did not pass "
+                    f"({_metadata_text(evaluation.metadata)})"
                 )
     if not result.success:
         failure = next((e for e in result.all_events if e.is_failure), None)
@@ -102,9 +108,8 @@ def _cmd_quarantine(args: argparse.Namespace) -> int:
     settings = IngestSettings.from_env(args.logs, args.lake)
     if args.action == "list":
         rows = quarantined(Lake(settings.lake_dir), limit=args.limit)
-        for source, line, reason, text, _ in rows.iter_rows():
-            shown = (text or "<not UTF-8>")[:120]
-            print(f"{source}:{line}: {reason}\n    {shown}")
+        for source, line, reason, _, text in rows.iter_rows():
+            print(f"{source}:{line}: {reason}\n    {text[:120]}")
         print(f"{rows.height:,} quarantined line(s) shown")
         return 0
     report = replay(settings)

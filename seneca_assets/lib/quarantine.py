@@ -33,19 +33,17 @@ class ReplayReport:
 
 
 def quarantined(lake: Lake, *, limit: int | None = None) -> pl.DataFrame:
-    """Quarantined lines, oldest first, with the reason and the line as text."""
-    frame = (
-        lake.scan(QUARANTINE)
-        .sort("ingested_at", "source_file", "line_number")
-        .select(
-            "source_file",
-            "line_number",
-            "reason",
-            pl.col("raw_line").cast(pl.String, strict=False).alias("line"),
-            "ingested_at",
-        )
+    """Quarantined lines, oldest first, with the reason and the line as text.
+
+    Bytes that are not UTF-8 are shown as backslash escapes; `raw_line` in the table
+    keeps them as they were.
+    """
+    frame = lake.scan(QUARANTINE).sort("ingested_at", "source_file", "line_number")
+    rows = (frame.head(limit) if limit else frame).collect()
+    text = [bytes(raw).decode("utf-8", "backslashreplace") for raw in rows.get_column("raw_line")]
+    return rows.select("source_file", "line_number", "reason", "ingested_at").with_columns(
+        line=pl.Series(text, dtype=pl.String)
     )
-    return (frame.head(limit) if limit else frame).collect()
 
 
 def _chunk(rows: pl.DataFrame) -> Chunk:

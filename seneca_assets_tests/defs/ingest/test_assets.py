@@ -93,6 +93,18 @@ def test_cli_ingest_prints_what_was_stored_and_exits_zero_with_quarantine(
     assert "this is not json" in listing.stdout
 
 
+def test_cli_lists_lines_that_are_not_utf8(settings: IngestSettings):
+    (settings.log_dir / "audit_20261127.jsonl").write_bytes(
+        b'{"timestamp": "2026-11-27T10:00:00Z", "message": "caf\xe9"}\n'
+    )
+    run = _seneca("ingest", "--logs", str(settings.log_dir), "--lake", str(settings.lake_dir))
+    assert run.returncode == 0, run.stderr
+    listing = _seneca("quarantine", "list", "--lake", str(settings.lake_dir))
+    assert listing.returncode == 0, listing.stderr
+    assert "invalid UTF-8: byte 0xe9" in listing.stdout
+    assert "caf\\xe9" in listing.stdout
+
+
 def test_cli_reads_folders_from_the_environment(settings: IngestSettings):
     _write(settings.log_dir, "audit_20261127.jsonl", good=2)
     env = os.environ | {
