@@ -49,6 +49,7 @@ class IngestReport:
     """What one ingestion run did."""
 
     files_seen: int = 0
+    files_unreadable: int = 0
     files_read: int = 0
     files_rewritten: int = 0
     bytes_read: int = 0
@@ -76,6 +77,11 @@ class IngestReport:
             f"{self.duplicates_skipped:,} duplicates skipped, {self.redactions:,} secrets "
             f"redacted; {self.lines_read:,} lines ({self.bytes_read:,} bytes) read from "
             f"{self.files_read:,} of {self.files_seen:,} files"
+            + (
+                f"; {self.files_unreadable:,} unreadable, retried next run"
+                if self.files_unreadable
+                else ""
+            )
         )
 
     def as_dict(self) -> dict[str, int]:
@@ -225,6 +231,7 @@ def ingest(
         report.files_seen = result.files_seen
         report.files_read = len(result.plans)
         report.files_rewritten = result.files_rewritten
+        report.files_unreadable = len(result.unreadable)
         offsets = _Offsets(lake, known, result.states)
 
         def commit(

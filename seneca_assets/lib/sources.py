@@ -109,6 +109,8 @@ class ScanResult:
     """The state of every known file, updated for files whose change needed no read."""
     files_seen: int
     files_rewritten: int
+    unreadable: list[str]
+    """Files that could not be read (permissions, removed while scanned); retried next run."""
 
 
 def fingerprint(head: bytes) -> str:
@@ -141,17 +143,22 @@ def scan(
     """Compare the folder with what is known; plan a read for every file with something new."""
     plans: list[ReadPlan] = []
     states = dict(known)
+    unreadable: list[str] = []
     seen = rewritten_count = 0
     for rel, entry, name in _walk(root):
         seen += 1
-        stat = entry.stat()
+        try:
+            stat = entry.stat()
+            head = _read_head(Path(entry.path), stat.st_size)
+        except OSError:
+            unreadable.append(rel)  # its state stays as it was: the next run tries again
+            continue
         prev = known.get(rel)
         still_long_enough = now_s - stat.st_mtime >= tail_grace_s
         if prev is not None and (stat.st_size, stat.st_mtime_ns) == (prev.size, prev.mtime_ns):
             waiting_tail = prev.pending_tail_bytes > 0 and not still_long_enough
             if prev.offset == prev.size or waiting_tail:
                 continue  # nothing new, or only a last line still being written
-        head = _read_head(Path(entry.path), stat.st_size)
         rewritten = prev is not None and (
             stat.st_size < prev.offset
             or fingerprint(head[: prev.fingerprint_bytes]) != prev.fingerprint
@@ -186,7 +193,7 @@ def scan(
             )
         )
     plans.sort(key=lambda p: (p.source.sort_key, p.path))
-    return ScanResult(plans, states, seen, rewritten_count)
+    return ScanResult(plans, states, seen, rewritten_count, unreadable)
 
 
 def read_chunks(plans: list[ReadPlan], chunk_bytes: int) -> Iterator[Chunk]:
@@ -199,7 +206,11 @@ def read_chunks(plans: list[ReadPlan], chunk_bytes: int) -> Iterator[Chunk]:
     chunk = Chunk(bytearray(chunk_bytes))
     for plan in plans:
         state, position, line = plan.state, plan.start, plan.first_line
-        with open(plan.abs_path, "rb", buffering=0) as handle:
+        try:
+            handle = open(plan.abs_path, "rb", buffering=0)  # noqa: SIM115
+        except OSError:
+            continue  # gone or unreadable since the scan: its state stays, the next run retries
+        with handle:
             while position < plan.end:
                 room = len(chunk.buf) - chunk.used - 1  # one byte kept for a tail's newline
                 want = min(room, plan.end - position)
