@@ -101,20 +101,25 @@ def recover(lake: Lake) -> tuple[int, int]:
     return last, removed
 
 
-def load_states(lake: Lake) -> dict[str, FileState]:
-    """What bronze/ingest_files remembers of every file."""
+def file_states(frame: pl.DataFrame) -> dict[str, FileState]:
+    """The files bronze/ingest_files (`frame`) remembers, by path."""
     names = [f.name for f in fields(FileState)]
-    frame = lake.read(INGEST_FILES).select(names)
-    return {row[0]: FileState(*row) for row in frame.iter_rows()}
+    return {row[0]: FileState(*row) for row in frame.select(names).iter_rows()}
 
 
 class _Offsets:
     """bronze/ingest_files as the acknowledgement of each batch: the last write of a chunk."""
 
-    def __init__(self, lake: Lake, known: dict[str, FileState], states: dict[str, FileState]):
+    def __init__(
+        self,
+        lake: Lake,
+        frame: pl.DataFrame,
+        known: dict[str, FileState],
+        states: dict[str, FileState],
+    ):
         self.lake = lake
         self.states = states
-        self.frame = lake.read(INGEST_FILES)
+        self.frame = frame
         self.dirty = {path for path, state in states.items() if known.get(path) != state}
 
     def acknowledge(self, reached: dict[str, FileState], batch: int, now: datetime) -> None:
@@ -224,7 +229,8 @@ def ingest(
     ):
         batch, report.rolled_back_rows = recover(lake)
         report.since_batch = batch
-        known = load_states(lake)
+        remembered = lake.read(INGEST_FILES)
+        known = file_states(remembered)
         result = scan(
             settings.log_dir, known, now_s=time.time(), tail_grace_s=settings.tail_grace_s
         )
@@ -232,7 +238,7 @@ def ingest(
         report.files_read = len(result.plans)
         report.files_rewritten = result.files_rewritten
         report.files_unreadable = len(result.unreadable)
-        offsets = _Offsets(lake, known, result.states)
+        offsets = _Offsets(lake, remembered, known, result.states)
 
         def commit(
             parsed: ParsedChunk | None, reached: dict[str, FileState], batch: int, stamp: datetime

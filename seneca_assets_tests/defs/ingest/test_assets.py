@@ -124,3 +124,16 @@ def test_cli_configuration_error_is_one_line_and_nonzero(tmp_path: Path):
     assert len(lines) == 1
     assert lines[0].startswith("configuration error: log folder")
     assert not (tmp_path / "lake").exists()
+
+
+def test_cli_rejects_a_bad_time_zone_or_grace_period(settings: IngestSettings):
+    folders = ["--logs", str(settings.log_dir), "--lake", str(settings.lake_dir)]
+    for variable, value, expected in (
+        ("SENECA_NAIVE_TZ", "Mars/Olympus", "is not an IANA time zone"),
+        ("SENECA_TAIL_GRACE_S", "an hour", "is not a number of seconds"),
+    ):
+        run = _seneca("ingest", *folders, env=os.environ | {variable: value})
+        assert run.returncode == 2
+        assert run.stderr.startswith("configuration error:")
+        assert expected in run.stderr
+    assert not settings.lake_dir.exists()
