@@ -50,7 +50,8 @@ class ParsedChunk:
     lines: int
     blank_lines: int
     copies: int
-    """Lines dropped because an identical line of the same stream came earlier in the chunk."""
+    """Valid lines dropped because an identical line of the same stream came earlier in the
+    chunk."""
 
 
 @dataclass(frozen=True)
@@ -170,23 +171,34 @@ def _candidates(lines: _Lines, quarantine: _Quarantine) -> tuple[np.ndarray, int
     return np.flatnonzero(keep), blank
 
 
-def _decode(lines: _Lines, index: np.ndarray, quarantine: _Quarantine) -> pl.DataFrame:
-    """Lift event columns (timestamp still text) from candidate lines; quarantine failures."""
+def _decode(lines: _Lines, index: np.ndarray, quarantine: _Quarantine) -> tuple[pl.DataFrame, int]:
+    """Lift event columns (timestamp still text) from candidate lines; quarantine failures.
+
+    A valid line identical to an earlier one of the same stream in the chunk (a `decisions_*`
+    copy, most often) is counted and dropped before any further work; its original stands for
+    it, whether stored or quarantined. Returns the columns and the number of copies.
+    """
     errors = object_errors(lines.buf, lines.spans, index)
     for i, reason in errors.items():
         quarantine.add(i, reason)
     if errors:
         index = index[~np.isin(index, np.fromiter(errors, dtype=np.int64))]
+    ids = pl.Series("event_id", lines.event_ids(index), dtype=pl.String)
+    first = ids.is_first_distinct()
+    copies = len(ids) - int(first.sum())
+    if copies:
+        index, ids = index[first.to_numpy()], ids.filter(first)
     text = string_views(lines.buf, lines.spans, index)
     streams = lines.column("stream", index)
     fields = record_columns(extract_fields(text, FIELD_PATHS), streams)
-    return fields.with_columns(
-        event_id=pl.Series(lines.event_ids(index), dtype=pl.String),
+    frame = fields.with_columns(
+        ids,
         stream=streams,
         source_file=lines.column("path", index),
         payload=pl.Series(text),
         _line=pl.Series(index),
     )
+    return frame, copies
 
 
 def _with_times(frame: pl.DataFrame, naive_tz: str, quarantine: _Quarantine) -> pl.DataFrame:
@@ -265,10 +277,8 @@ def parse_chunk(chunk: Chunk, *, naive_tz: str, batch: int, now: datetime) -> Pa
     lines = _Lines.of(chunk)
     quarantine = _Quarantine(lines)
     candidates, blank = _candidates(lines, quarantine)
-    frame = _with_times(_decode(lines, candidates, quarantine), naive_tz, quarantine)
-    before = frame.height
-    frame = frame.unique(subset="event_id", keep="first", maintain_order=True)
-    copies = before - frame.height
+    frame, copies = _decode(lines, candidates, quarantine)
+    frame = _with_times(frame, naive_tz, quarantine)
     frame = _validate(_with_columns(frame, lines, now, batch), quarantine)
     frame, redactions = _redact(frame)
     return ParsedChunk(
