@@ -38,6 +38,7 @@ class Lake:
 
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
+        self._open: dict[str, DeltaTable] = {}
 
     def uri(self, spec: TableSpec) -> str:
         """Where the table lives."""
@@ -80,28 +81,38 @@ class Lake:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
     def table(self, spec: TableSpec) -> DeltaTable:
-        """Open the table, creating it empty with its declared schema if it does not exist."""
+        """The table at its latest version, created empty with its schema if it does not exist.
+
+        A Lake keeps each table it opened and only reads the commits made since, so a run that
+        commits many times does not replay the whole log at every step.
+        """
+        table = self._open.get(spec.name)
+        if table is not None:
+            table.update_incremental()
+            return table
         try:
-            return DeltaTable(self.uri(spec))
+            table = DeltaTable(self.uri(spec))
         except TableNotFoundError:
             os.makedirs(self.uri(spec), exist_ok=True)
-            return DeltaTable.create(
+            table = DeltaTable.create(
                 self.uri(spec),
                 schema=spec.empty().to_arrow().schema,
                 partition_by=list(spec.partition_by) or None,
                 name=spec.name.replace("/", "_"),
                 mode="ignore",
             )
+        self._open[spec.name] = table
+        return table
 
     def exists(self, spec: TableSpec) -> bool:
         """True if the table has been created."""
-        return DeltaTable.is_deltatable(self.uri(spec))
+        return spec.name in self._open or DeltaTable.is_deltatable(self.uri(spec))
 
     def scan(self, spec: TableSpec) -> pl.LazyFrame:
         """A lazy scan of the table's current version (empty if it does not exist yet)."""
         if not self.exists(spec):
             return spec.empty().lazy()
-        return pl.scan_delta(self.uri(spec))
+        return pl.scan_delta(self.table(spec))
 
     def read(self, spec: TableSpec) -> pl.DataFrame:
         """The whole table (for small tables)."""
@@ -111,7 +122,7 @@ class Lake:
         """The last transaction version `app_id` committed to the table (0 if none)."""
         if not self.exists(spec):
             return 0
-        return DeltaTable(self.uri(spec)).transaction_version(app_id) or 0
+        return self.table(spec).transaction_version(app_id) or 0
 
     def write(
         self,
@@ -152,5 +163,5 @@ class Lake:
         """Delete matching rows in one commit; return how many were deleted."""
         if not self.exists(spec):
             return 0
-        metrics = DeltaTable(self.uri(spec)).delete(predicate)
+        metrics = self.table(spec).delete(predicate)
         return int(metrics.get("num_deleted_rows", 0) or 0)
