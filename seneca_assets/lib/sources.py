@@ -14,8 +14,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import numpy as np
 import xxhash
 
+from seneca_assets.lib.jsonl import NEWLINE
 from seneca_assets.lib.marcus import SourceName, source_name
 
 FINGERPRINT_BYTES = 1024
@@ -221,12 +223,13 @@ def read_chunks(plans: list[ReadPlan], chunk_bytes: int) -> Iterator[Chunk]:
                 at_end = got < want or position + got >= plan.end
                 cut = chunk.buf.rfind(b"\n", chunk.used, chunk.used + got) + 1 - chunk.used
                 if cut > 0:
-                    lines = chunk.buf.count(b"\n", chunk.used, chunk.used + cut)
+                    window = np.frombuffer(chunk.buf, np.uint8, count=cut, offset=chunk.used)
+                    lines = int(np.count_nonzero(window == NEWLINE))
                     segment = Segment(
                         plan.path, plan.source.stream, position, chunk.used, cut, line, lines, cut
                     )
                 elif at_end and plan.take_tail:
-                    chunk.buf[chunk.used + got] = 0x0A
+                    chunk.buf[chunk.used + got] = NEWLINE
                     segment = Segment(
                         plan.path, plan.source.stream, position, chunk.used, got + 1, line, 1, got
                     )
