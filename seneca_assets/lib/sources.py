@@ -151,7 +151,6 @@ def scan(
         seen += 1
         try:
             stat = entry.stat()
-            head = _read_head(Path(entry.path), stat.st_size)
         except OSError:
             unreadable.append(rel)  # its state stays as it was: the next run tries again
             continue
@@ -161,6 +160,11 @@ def scan(
             waiting_tail = prev.pending_tail_bytes > 0 and not still_long_enough
             if prev.offset == prev.size or waiting_tail:
                 continue  # nothing new, or only a last line still being written
+        try:
+            head = _read_head(Path(entry.path), stat.st_size)
+        except OSError:
+            unreadable.append(rel)
+            continue
         rewritten = prev is not None and (
             stat.st_size < prev.offset
             or fingerprint(head[: prev.fingerprint_bytes]) != prev.fingerprint

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
+from seneca_assets.lib import sources
 from seneca_assets.lib.sources import read_chunks, scan
 
 
@@ -67,3 +69,28 @@ def test_only_marcus_and_seneca_streams_are_read(tmp_path: Path):
         "decisions_1_2.jsonl",
         "sub/realtime_1_2.jsonl",
     ]
+
+
+def test_an_unchanged_file_costs_a_stat_not_a_read(tmp_path: Path, monkeypatch):
+    path = tmp_path / "audit_1.jsonl"
+    path.write_bytes(b'{"a": 1}\n')
+    (chunk,) = read_chunks(_plans(tmp_path).plans, 1 << 20)
+    known = chunk.reached
+    heads: list[Path] = []
+    real_read_head = sources._read_head
+    monkeypatch.setattr(
+        sources, "_read_head", lambda p, size: heads.append(p) or real_read_head(p, size)
+    )
+    # Same size and modification time, different bytes: only a read could tell.
+    stat = path.stat()
+    path.write_bytes(b'{"b": 2}\n')
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+
+    again = scan(tmp_path, known, now_s=2e9, tail_grace_s=3600)
+    assert again.plans == [] and again.files_rewritten == 0
+    assert heads == []  # not opened
+    # Once the modification time moves, the new first bytes are noticed as a rewrite.
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    changed = scan(tmp_path, known, now_s=2e9, tail_grace_s=3600)
+    assert changed.files_rewritten == 1 and changed.plans[0].start == 0
+    assert heads == [path]
