@@ -64,6 +64,11 @@ def _print_run(result: Any) -> int:
                     f"{counts['lines_read']:,} lines from {counts['files_read']:,} of "
                     f"{counts['files_seen']:,} files"
                 )
+                if counts["files_unreadable"]:
+                    print(
+                        f"warning: {counts['files_unreadable']:,} files could not be read; "
+                        "they are retried on the next run"
+                    )
         elif event.event_type_value == "ASSET_CHECK_EVALUATION":
             evaluation = event.event_specific_data
             if not evaluation.passed:
