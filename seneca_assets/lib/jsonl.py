@@ -193,20 +193,24 @@ def _duckdb() -> duckdb.DuckDBPyConnection:
     return duckdb.connect()
 
 
-def extract_fields(lines: pa.Array, paths: dict[str, str]) -> pl.DataFrame:
-    """Lift JSON paths from valid JSON lines, one column of text per path.
+def extract_fields(
+    lines: pa.Array, paths: list[str], columns: dict[str, str], context: dict[str, pa.Array]
+) -> pl.DataFrame:
+    """Lift JSON paths from valid JSON lines and compute `columns` from them in one DuckDB pass.
 
-    Strings come unquoted, numbers as written, objects and arrays as JSON text, and absent or
-    null values as null. The paths are the caller's constants, never user input.
+    Each expression of `columns` is SQL over `v`, the list of the `paths` values in order
+    (`v[1]` is the first; strings unquoted, numbers as written, objects and arrays as JSON text,
+    absent or null values null), and over the `context` columns given beside the lines. The
+    paths and expressions are the caller's constants, never user input.
     """
-    columns = ", ".join(f'v[{k}] AS "{name}"' for k, name in enumerate(paths, start=1))
-    path_list = ", ".join(f"'{path}'" for path in paths.values())
-    table = pa.table({"line": lines})
+    path_list = ", ".join(f"'{path}'" for path in paths)
+    select = ", ".join(f'{expression} AS "{name}"' for name, expression in columns.items())
+    table = pa.table({"line": lines, **context})
     con = _duckdb().cursor()
     try:
         con.register("lines", table)
         result = con.sql(
-            f"SELECT {columns} FROM (SELECT json_extract_string(line, [{path_list}]) AS v "
+            f"SELECT {select} FROM (SELECT *, json_extract_string(line, [{path_list}]) AS v "
             "FROM lines)"
         ).to_arrow_table()
     finally:

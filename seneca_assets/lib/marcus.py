@@ -8,9 +8,8 @@ agent, the task and the project.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-
-import polars as pl
 
 STREAMS: tuple[str, ...] = ("conversations", "realtime", "agent_events", "audit", "seneca_events")
 """Every stream bronze/events knows; a `decisions_*` line belongs to `conversations`."""
@@ -74,7 +73,7 @@ FIELD_PATHS: dict[str, str] = {
     "data_project_id": "$.data.project_id",
     "arguments_project_id": "$.details.arguments.project_id",
 }
-"""The JSON paths bronze/events lifts into columns, by name."""
+"""The JSON paths bronze/events lifts values from, by name."""
 
 _AGENT_FIELDS = (
     "worker_id",
@@ -96,29 +95,29 @@ _PROJECT_FIELDS = ("metadata_project_id", "project_id", "data_project_id", "argu
 `worker_id` in conversations and agent_events, `agent_id` in realtime, `client_id` in audit."""
 
 
-def _identifier(name: str) -> pl.Expr:
-    """A path's value as an identifier: text or a number; objects, arrays and "" are absent."""
-    value = pl.col(name)
-    return (
-        pl.when(value.str.starts_with("{") | value.str.starts_with("[") | (value == ""))
-        .then(None)
-        .otherwise(value)
-    )
+def _value(name: str) -> str:
+    return f"v[{list(FIELD_PATHS).index(name) + 1}]"
 
 
-def _kind(stream: pl.Expr) -> pl.Expr:
-    """The discriminator of each record, looked up where its stream writes it."""
-    return pl.coalesce(
-        pl.when(stream == name).then(pl.coalesce(*keys)) for name, keys in _KIND_KEYS.items()
-    )
+def _identifier(name: str) -> str:
+    """An identifier is text or a number: objects, arrays and empty strings do not count."""
+    value = _value(name)
+    return f"CASE WHEN {value} = '' OR left({value}, 1) IN ('{{', '[') THEN NULL ELSE {value} END"
 
 
-def record_columns(fields: pl.DataFrame, stream: pl.Series) -> pl.DataFrame:
-    """Turn lifted path values (see FIELD_PATHS) into `kind`, the identities and `timestamp`."""
-    return fields.with_columns(stream=stream).select(
-        kind=_kind(pl.col("stream")),
-        agent_id=pl.coalesce(*(_identifier(n) for n in _AGENT_FIELDS)),
-        task_id=pl.coalesce(*(_identifier(n) for n in _TASK_FIELDS)),
-        project_id=pl.coalesce(*(_identifier(n) for n in _PROJECT_FIELDS)),
-        timestamp=pl.col("timestamp"),
-    )
+def _first(names: tuple[str, ...], value: Callable[[str], str]) -> str:
+    return f"coalesce({', '.join(value(name) for name in names)})"
+
+
+RECORD_COLUMNS: dict[str, str] = {
+    "kind": "CASE stream "
+    + " ".join(f"WHEN '{name}' THEN {_first(keys, _value)}" for name, keys in _KIND_KEYS.items())
+    + " END",
+    "agent_id": _first(_AGENT_FIELDS, _identifier),
+    "task_id": _first(_TASK_FIELDS, _identifier),
+    "project_id": _first(_PROJECT_FIELDS, _identifier),
+    "timestamp": _value("timestamp"),
+}
+"""The event columns as SQL over `v` (the FIELD_PATHS values, see `jsonl.extract_fields`) and
+`stream`: the discriminator where each stream writes it, the first identity named, and the
+timestamp text."""

@@ -23,7 +23,7 @@ from seneca_assets.lib.jsonl import (
     string_views,
     utf8_errors,
 )
-from seneca_assets.lib.marcus import FIELD_PATHS, STREAMS, record_columns
+from seneca_assets.lib.marcus import FIELD_PATHS, RECORD_COLUMNS, STREAMS
 from seneca_assets.lib.redact import may_hold_secret, redact_json_line, redact_raw_line
 from seneca_assets.lib.schemas import EVENTS, QUARANTINE, REDACTIONS, EventModel
 from seneca_assets.lib.sources import Chunk, Segment
@@ -190,7 +190,9 @@ def _decode(lines: _Lines, index: np.ndarray, quarantine: _Quarantine) -> tuple[
         index, ids = index[first.to_numpy()], ids.filter(first)
     text = string_views(lines.buf, lines.spans, index)
     streams = lines.column("stream", index)
-    fields = record_columns(extract_fields(text, FIELD_PATHS), streams)
+    fields = extract_fields(
+        text, list(FIELD_PATHS.values()), RECORD_COLUMNS, {"stream": streams.to_arrow()}
+    )
     frame = fields.with_columns(
         ids,
         stream=streams,
