@@ -23,8 +23,8 @@ from deltalake.exceptions import CommitFailedError, TableNotFoundError
 from seneca_assets.lib.config import ConfigurationError
 from seneca_assets.lib.schemas import TableSpec
 
-ZSTD_LEVEL = 3
-"""Measured on Marcus logs: level 3 writes 2-3x faster than 6 for about 5% more bytes."""
+ZSTD_LEVEL = 1
+"""Measured on Marcus logs with delta-rs: level 1 writes 25% faster than 3, and smaller."""
 COMMIT_RETRIES = 5
 LOCK_TIMEOUT_S = 600.0
 
