@@ -121,17 +121,18 @@ def fingerprint(head: bytes) -> str:
 
 
 def _walk(root: Path) -> Iterator[tuple[str, os.DirEntry[str], SourceName]]:
-    stack = [root]
+    """Every Marcus or Seneca log file under `root`, with its path relative to `root`."""
+    stack = [("", str(root))]
     while stack:
-        folder = stack.pop()
+        prefix, folder = stack.pop()
         with os.scandir(folder) as entries:
             for entry in entries:
                 if entry.is_dir(follow_symlinks=False):
-                    stack.append(Path(entry.path))
+                    stack.append((f"{prefix}{entry.name}/", entry.path))
                     continue
                 name = source_name(entry.name)
                 if name is not None and entry.is_file():
-                    yield Path(entry.path).relative_to(root).as_posix(), entry, name
+                    yield f"{prefix}{entry.name}", entry, name
 
 
 def _read_head(path: Path, size: int) -> bytes:
