@@ -1,8 +1,9 @@
 """Turning a chunk of log lines into bronze rows: events, quarantined lines and redactions.
 
 Everything here is per chunk and in memory; deduplication against the lake and writing belong to
-`lib.ingest`. Every line of the chunk ends up in exactly one place: an event, a copy of an event
-earlier in the chunk, the quarantine (with its reason), or nowhere because it is blank.
+`lib.ingest`. Every line of the chunk ends up in exactly one place: an event, the quarantine (with
+its reason), a copy of an earlier valid line of the chunk (which stands for it), or nowhere
+because it is blank.
 """
 
 from __future__ import annotations
