@@ -139,8 +139,18 @@ class _Offsets:
         self.dirty = set()
 
 
-def _windows(bounds: pl.DataFrame) -> pl.Expr:
-    """Rows within each stream's [lo, hi] time window (`bounds`: stream, lo, hi)."""
+def _windows(rows: pl.DataFrame | pl.LazyFrame) -> pl.Expr:
+    """Rows within the time window `rows` span in each of their streams.
+
+    A copy of a line has the same stream and timestamp as the line, so duplicates of `rows` can
+    only be found inside these windows.
+    """
+    bounds = (
+        rows.lazy()
+        .group_by("stream")
+        .agg(lo=pl.col("event_time").min(), hi=pl.col("event_time").max())
+        .collect()
+    )
     return reduce(
         lambda acc, expr: acc | expr,
         (
@@ -154,17 +164,14 @@ def _windows(bounds: pl.DataFrame) -> pl.Expr:
 def _already_stored(lake: Lake, events: pl.DataFrame) -> pl.DataFrame:
     """The event ids of `events` that bronze/events already holds.
 
-    A copy has the same stream and timestamp as its original, so only the part of the table
-    within each stream's time window is read (Delta file statistics skip the rest).
+    Only the part of the table within the chunk's time windows is read (Delta file statistics
+    skip the rest).
     """
     if events.is_empty() or not lake.exists(EVENTS):
         return pl.DataFrame(schema={"event_id": pl.String})
-    bounds = events.group_by("stream").agg(
-        lo=pl.col("event_time").min(), hi=pl.col("event_time").max()
-    )
     return (
         lake.scan(EVENTS)
-        .filter(_windows(bounds))
+        .filter(_windows(events))
         .select("event_id")
         .join(events.lazy().select("event_id"), on="event_id", how="semi")
         .collect()
@@ -255,10 +262,10 @@ def ingest(
         def hand_over_oldest() -> None:
             nonlocal committing
             parsed, reached, number, stamp = parsing.popleft()
-            result = parsed.result()
+            rows = parsed.result()
             if committing is not None:
                 report.add(committing.result())
-            committing = writer.submit(commit, result, reached, number, stamp)
+            committing = writer.submit(commit, rows, reached, number, stamp)
 
         for chunk in read_chunks(result.plans, chunk_bytes):
             batch += 1
@@ -302,18 +309,11 @@ def bronze_health(lake: Lake, since_batch: int = 0) -> BronzeHealth:
     """Count events and quarantined lines; look for event ids stored twice.
 
     With `since_batch`, only the part of the table a later batch could have duplicated is read:
-    for each stream, the time window of the rows stored after that batch (a duplicate has the
-    same stream and timestamp as its original). With 0, the whole table is checked.
+    the time windows of the rows stored after that batch. With 0, the whole table is checked.
     """
     events = lake.scan(EVENTS)
     if since_batch:
-        bounds = (
-            events.filter(pl.col("ingest_batch") > since_batch)
-            .group_by("stream")
-            .agg(lo=pl.col("event_time").min(), hi=pl.col("event_time").max())
-            .collect()
-        )
-        events = events.filter(_windows(bounds))
+        events = events.filter(_windows(events.filter(pl.col("ingest_batch") > since_batch)))
     ids = events.select("event_id").collect().get_column("event_id")
     return BronzeHealth(
         events=lake.scan(EVENTS).select(pl.len()).collect().item(),
