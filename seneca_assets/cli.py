@@ -54,6 +54,9 @@ def _print_run(result: Any) -> int:
     for event in result.all_events:
         if event.event_type_value == "ASSET_MATERIALIZATION":
             materialization = event.event_specific_data.materialization
+            built = materialization.metadata.get("silver_build")
+            if built is not None:
+                print(built.value)
             run = materialization.metadata.get("run")
             if run is not None:
                 counts = run.value
@@ -126,7 +129,7 @@ def _cmd_quarantine(args: argparse.Namespace) -> int:
 
 
 def _cmd_docs(args: argparse.Namespace) -> int:
-    from seneca_assets.lib.schemas import tables_markdown
+    from seneca_assets.lib.catalog import tables_markdown
 
     Path(args.out).write_text(tables_markdown(), encoding="utf-8")
     print(f"wrote {args.out}")

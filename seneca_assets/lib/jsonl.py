@@ -10,14 +10,14 @@ which read many paths of every line in one parse, in parallel.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
-import duckdb
 import msgspec
 import numpy as np
 import polars as pl
 import pyarrow as pa
+
+from seneca_assets.lib.duck import cursor
 
 NEWLINE = 0x0A
 CARRIAGE_RETURN = 0x0D
@@ -187,12 +187,6 @@ def _bisect(
     return errors
 
 
-@functools.cache
-def _duckdb() -> duckdb.DuckDBPyConnection:
-    """One in-memory DuckDB per process; each use takes its own cursor."""
-    return duckdb.connect()
-
-
 def extract_fields(
     lines: pa.Array, paths: list[str], columns: dict[str, str], context: dict[str, pa.Array]
 ) -> pl.DataFrame:
@@ -206,7 +200,7 @@ def extract_fields(
     path_list = ", ".join(f"'{path}'" for path in paths)
     select = ", ".join(f'{expression} AS "{name}"' for name, expression in columns.items())
     table = pa.table({"line": lines, **context})
-    con = _duckdb().cursor()
+    con = cursor()
     try:
         con.register("lines", table)
         result = con.sql(

@@ -131,8 +131,16 @@ class Lake:
         *,
         mode: Literal["append", "overwrite"] = "append",
         txn: tuple[str, int] | None = None,
+        predicate: str | None = None,
     ) -> None:
-        """Append or overwrite rows in one Delta commit, tagged with `txn` if given."""
+        """Append or overwrite rows in one Delta commit, tagged with `txn` if given.
+
+        With `predicate` (overwrite only), just the rows matching it are replaced by `frame`,
+        whose rows must match it too. The predicate is SQL text built by the caller from its
+        own constants and generated values (times, hex ids), never from data.
+        """
+        if predicate is not None and mode != "overwrite":
+            raise ValueError("a predicate only applies to an overwrite")
         table = self.table(spec)
         props = CommitProperties(
             app_transactions=[Transaction(app_id=txn[0], version=txn[1])] if txn else None,
@@ -145,7 +153,8 @@ class Lake:
                 write_deltalake(
                     table,
                     data,
-                    mode=mode,
+                    mode=mode,  # type: ignore[arg-type]  # a predicate comes with "overwrite"
+                    predicate=predicate,
                     partition_by=list(spec.partition_by) or None,
                     writer_properties=WriterProperties(
                         compression="ZSTD", compression_level=ZSTD_LEVEL

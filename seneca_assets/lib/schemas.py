@@ -1,7 +1,7 @@
 """The schema of record of every lake table, as `pandera.polars` models.
 
 Each model describes every column of one table; a `TableSpec` ties it to the table's path in the
-lake and its Delta partition columns. `docs/TABLES.md` is generated from these (`seneca docs`), and
+lake and its Delta partition columns. `docs/TABLES.md` is generated from these (`lib.catalog`), and
 tables are created with the schema derived from them, so storage, validation and documentation
 agree.
 """
@@ -133,30 +133,4 @@ EVENTS = TableSpec("bronze/events", EventModel, partition_by=("stream",))
 QUARANTINE = TableSpec("bronze/quarantine", QuarantineModel)
 INGEST_FILES = TableSpec("bronze/ingest_files", IngestFileModel)
 REDACTIONS = TableSpec("ops/redactions", RedactionModel)
-TABLES: tuple[TableSpec, ...] = (EVENTS, QUARANTINE, INGEST_FILES, REDACTIONS)
-
-
-def tables_markdown() -> str:
-    """The table catalogue as Markdown, generated from the models."""
-    out = [
-        "# Tables",
-        "",
-        "Generated from `seneca_assets/lib/schemas.py` by `seneca docs`; do not edit by hand.",
-        "",
-    ]
-    for table in TABLES:
-        schema = table.model.to_schema()
-        out += [f"## {table.name}", "", (table.model.__doc__ or "").strip(), ""]
-        if table.partition_by:
-            out += [f"Partitioned by: {', '.join(table.partition_by)}.", ""]
-        out += ["| column | type | nullable | checks | meaning |", "|---|---|---|---|---|"]
-        for name, column in schema.columns.items():
-            checks = ", ".join(str(c) for c in column.checks)
-            if column.unique:
-                checks = ", ".join(filter(None, [checks, "unique"]))
-            out.append(
-                f"| `{name}` | {column.dtype} | {'yes' if column.nullable else 'no'} | "
-                f"{checks} | {column.description or ''} |"
-            )
-        out.append("")
-    return "\n".join(out)
+BRONZE_TABLES: tuple[TableSpec, ...] = (EVENTS, QUARANTINE, INGEST_FILES, REDACTIONS)

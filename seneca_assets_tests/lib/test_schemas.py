@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from seneca_assets.lib.schemas import TABLES, tables_markdown
+from seneca_assets.lib.catalog import TABLES, tables_markdown
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "TABLES.md"
 

@@ -1,5 +1,7 @@
 """The bronze tables, materialized together by one incremental, exactly-once ingestion."""
 
+from typing import Any
+
 import dagster as dg
 
 from seneca_assets.defs.resources import LakeResource
@@ -13,11 +15,13 @@ EVENTS_KEY = dg.AssetKey(EVENTS.name.split("/"))
 QUARANTINE_KEY = dg.AssetKey(QUARANTINE.name.split("/"))
 
 
-def _spec(table: TableSpec) -> dg.AssetSpec:
+def table_spec(table: TableSpec, group_name: str = "bronze", **kwargs: Any) -> dg.AssetSpec:
+    """The asset spec of a lake table: its key, group, kinds, description and column schema."""
     return dg.AssetSpec(
         key=dg.AssetKey(table.name.split("/")),
-        group_name="bronze",
+        group_name=group_name,
         kinds={"delta", "polars"},
+        **kwargs,
         description=(table.model.__doc__ or "").strip(),
         metadata={
             "dagster/column_schema": dg.TableSchema(
@@ -29,7 +33,7 @@ def _spec(table: TableSpec) -> dg.AssetSpec:
 
 @dg.multi_asset(
     name="bronze_ingestion",
-    specs=[_spec(t) for t in (EVENTS, QUARANTINE, INGEST_FILES, REDACTIONS)],
+    specs=[table_spec(t) for t in (EVENTS, QUARANTINE, INGEST_FILES, REDACTIONS)],
     check_specs=[
         dg.AssetCheckSpec("no_duplicate_event_ids", asset=EVENTS_KEY),
         dg.AssetCheckSpec("quarantine_share_below_1pct", asset=QUARANTINE_KEY),

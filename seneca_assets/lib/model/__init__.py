@@ -1,0 +1,1 @@
+"""The silver layer: Marcus's entities modelled from bronze/events (no Dagster here)."""

@@ -1,0 +1,219 @@
+"""silver/conversations: task threads and runs of activity, rebuilt from a cut point onwards.
+
+Membership: a message naming a task belongs to that task's thread; so does an agent's
+`Requesting next task` answered by an assignment (within ASSIGNMENT_ANSWER), and Marcus's
+`Blocker acknowledged` answering the agent's blocker (within BLOCKER_ANSWER). Every other message
+belongs to its agent (or to Marcus alone when it names none) and to the run of that party's
+messages without a SESSION_GAP.
+
+Incremental rebuilds start at a cut: LOOKBACK before the earliest new message, moved back to the
+start of every stored conversation that is still open, has activity after the cut, or is the
+thread of a task the new messages name, until no conversation spans the cut. Everything from the
+cut on is rebuilt from silver/messages and replaces what was stored from the cut on, so an
+incremental run gives what a full rebuild gives.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import polars as pl
+
+from seneca_assets.lib.duck import hex_ids
+from seneca_assets.lib.model.fields import conform
+from seneca_assets.lib.model.tables import CONVERSATIONS, MessageRef
+
+SESSION_GAP = timedelta(minutes=30)
+ASSIGNMENT_ANSWER = timedelta(minutes=10)
+BLOCKER_ANSWER = timedelta(hours=1)
+ABANDON_AFTER = timedelta(hours=24)
+LOOKBACK = timedelta(hours=2)
+"""Longer than every window above, so a new message can only change conversations that reach
+past its time minus LOOKBACK."""
+OPEN = ("in_progress", "blocked")
+_LIFECYCLE = ("assignment", "progress", "completion", "blocker", "unassignment")
+
+
+def _threads() -> pl.Expr:
+    """The task a message's thread is about: named, or answered/asked for (see module doc)."""
+    worker = pl.col("kind") == "worker_communication"
+    by_agent = ["agent_id"]
+    nxt, prev = (
+        (lambda c: pl.col(c).shift(-1).over(by_agent)),
+        (lambda c: pl.col(c).shift(1).over(by_agent)),
+    )
+    asked = (
+        (pl.col("intent") == "request")
+        & (nxt("intent") == "assignment")
+        & ((nxt("event_time") - pl.col("event_time")) <= ASSIGNMENT_ANSWER)
+    )
+    answered = (
+        (pl.col("intent") == "blocker_answer")
+        & (prev("intent") == "blocker")
+        & ((pl.col("event_time") - prev("event_time")) <= BLOCKER_ANSWER)
+    )
+    return (
+        pl.when(pl.col("task_id").is_not_null())
+        .then(pl.col("task_id"))
+        .when(worker & asked)
+        .then(nxt("task_id"))
+        .when(worker & answered)
+        .then(prev("task_id"))
+    )
+
+
+def _member_keys(messages: pl.DataFrame) -> pl.DataFrame:
+    """Messages with `thread` (task id or null) and `party` (agent id, `kanban` or `marcus`)."""
+    ordered = messages.sort("event_time", "event_id")
+    talk = (pl.col("kind") == "worker_communication") & pl.col("agent_id").is_not_null()
+    kanban = pl.col("kind") == "kanban_interaction"
+    workers = ordered.filter(talk).with_columns(thread=_threads())
+    others = ordered.filter(~talk).with_columns(thread=pl.when(~kanban).then(pl.col("task_id")))
+    return (
+        pl.concat([workers, others])
+        .sort("event_time", "event_id")
+        .with_columns(
+            party=pl.when(kanban)
+            .then(pl.lit("kanban"))
+            .otherwise(pl.coalesce("agent_id", pl.lit("marcus")))
+        )
+    )
+
+
+def build(messages: pl.DataFrame, data_end: datetime | None, built_batch: int) -> pl.DataFrame:
+    """Conversations of `messages` (every message from some cut on), in the table's shape.
+
+    `data_end` (the time of the latest message stored) decides which open conversations have
+    gone quiet for long enough to be abandoned or ended.
+    """
+    if messages.is_empty():
+        return CONVERSATIONS.empty()
+    keyed = _member_keys(messages)
+    threads = keyed.filter(pl.col("thread").is_not_null()).with_columns(
+        conversation=pl.lit("task"), key=pl.col("thread")
+    )
+    loose = keyed.filter(pl.col("thread").is_null()).sort("party", "event_time", "event_id")
+    gap = pl.col("event_time").diff().over("party")
+    starts = gap.is_null() | (gap > SESSION_GAP)
+    loose = loose.with_columns(run=starts.cast(pl.Int32).cum_sum().over("party")).with_columns(
+        conversation=pl.lit("session"),
+        key=pl.concat_str(
+            [pl.col("party"), pl.col("event_id").first().over("party", "run")], separator="\0"
+        ),
+    )
+    members = pl.concat([threads, loose.drop("run")]).sort("event_time", "event_id")
+    members = members.with_columns(hex_ids(members, ["conversation", "key"], "id"))
+    return _aggregate(members, data_end, built_batch)
+
+
+def _aggregate(members: pl.DataFrame, data_end: datetime | None, built_batch: int) -> pl.DataFrame:
+    message = pl.struct(
+        message_id="message_id",
+        timestamp="event_time",
+        sender="sender",
+        recipient="recipient",
+        kind="kind",
+        intent="intent",
+        text="text",
+    ).cast(MessageRef)
+    parties = pl.concat_list("sender", "recipient").explode().unique().sort()
+    lifecycle = pl.col("intent").filter(pl.col("intent").is_in(_LIFECYCLE))
+    assigned_agent = pl.col("agent_id").filter(pl.col("intent") == "assignment").last()
+    ended = pl.col("event_time").filter(pl.col("intent").is_in(["completion", "unassignment"]))
+    grouped = members.group_by("id").agg(
+        timestamp=pl.col("event_time").first(),
+        participants=parties,
+        messages=message,
+        conversation=pl.col("conversation").first(),
+        task_id=pl.col("thread").first(),
+        task_name=pl.col("task_name").drop_nulls().last(),
+        agent_id=pl.coalesce(assigned_agent, pl.col("agent_id").drop_nulls().last()),
+        project_id=pl.col("project_id").drop_nulls().last(),
+        last_step=lifecycle.last(),
+        completed=(pl.col("intent") == "completion").any(),
+        ended_at=ended.last(),
+        blockers=(pl.col("intent") == "blocker").sum(),
+        last_progress=pl.col("progress").drop_nulls().last(),
+        message_count=pl.len(),
+        last_activity_at=pl.col("event_time").last(),
+        first_event_id=pl.col("event_id").first(),
+        last_event_id=pl.col("event_id").last(),
+    )
+    quiet = (
+        pl.lit(False)
+        if data_end is None
+        else pl.col("last_activity_at")
+        < (
+            pl.lit(data_end)
+            - pl.when(pl.col("conversation") == "task")
+            .then(pl.lit(ABANDON_AFTER))
+            .otherwise(pl.lit(SESSION_GAP))
+        )
+    )
+    status = (
+        pl.when(pl.col("conversation") == "session")
+        .then(pl.when(quiet).then(pl.lit("ended")).otherwise(pl.lit("in_progress")))
+        .when(pl.col("last_step") == "completion")
+        .then(pl.lit("completed"))
+        .when(pl.col("last_step") == "unassignment")
+        .then(pl.lit("unassigned"))
+        .when(quiet)
+        .then(pl.lit("abandoned"))
+        .when(pl.col("last_step") == "blocker")
+        .then(pl.lit("blocked"))
+        .otherwise(pl.lit("in_progress"))
+    )
+    grouped = grouped.with_columns(status=status).with_columns(
+        ended_at=pl.when(pl.col("status").is_in(["completed", "unassigned"]))
+        .then("ended_at")
+        .when(pl.col("status").is_in(["abandoned", "ended"]))
+        .then("last_activity_at"),
+    )
+    frame = grouped.select(
+        "id",
+        "timestamp",
+        "participants",
+        "messages",
+        context=pl.struct(
+            kind="conversation",
+            task_id="task_id",
+            task_name="task_name",
+            agent_id="agent_id",
+            project_id="project_id",
+        ),
+        outcomes=pl.struct("status", "ended_at", "blockers", "last_progress"),
+        metadata=pl.struct("message_count", "last_activity_at", "first_event_id", "last_event_id"),
+        built_batch=pl.lit(built_batch),
+    )
+    return conform(frame, CONVERSATIONS.schema).sort("timestamp", "id")
+
+
+def cut_point(stored: pl.DataFrame, new_messages: pl.DataFrame) -> datetime | None:
+    """Where an incremental rebuild must start, or None if there is nothing new.
+
+    Args:
+        stored: The stored conversations' `timestamp`, `task_id`, `last_activity_at` and
+            `status` (unnested from `context`, `metadata` and `outcomes`).
+        new_messages: The messages added since the last build.
+    """
+    if new_messages.is_empty():
+        return None
+    cut = _earliest(new_messages, "event_time") - LOOKBACK
+    named = new_messages.get_column("task_id").drop_nulls().unique()
+    touched = stored.filter(pl.col("task_id").is_in(named.implode()))
+    if not touched.is_empty():
+        cut = min(cut, _earliest(touched, "timestamp"))
+    while True:
+        reaching = stored.filter(
+            (pl.col("timestamp") < cut)
+            & ((pl.col("last_activity_at") >= cut) | pl.col("status").is_in(OPEN))
+        )
+        if reaching.is_empty():
+            return cut
+        cut = _earliest(reaching, "timestamp")
+
+
+def _earliest(frame: pl.DataFrame, column: str) -> datetime:
+    earliest = frame.get_column(column).min()
+    assert isinstance(earliest, datetime)
+    return earliest

@@ -1,0 +1,198 @@
+"""Typed fields out of bronze payloads, in one DuckDB pass, with a reason for every unusable value.
+
+A silver table declares the fields it reads (`Field`: a name, the JSON paths where Marcus may
+write it, first present wins, and the type its meaning needs) and the columns it computes from
+them in SQL. `extract` parses each payload once, types every field, and returns the rows plus one
+data-quality issue per value that was present but unusable (kept as null) or coerced: a progress
+of "fifty", a task id written as a number, metadata that is a string. Rows are never dropped.
+
+Every SQL fragment here is built from the caller's constants (paths, names); no value from the
+data is ever formatted into SQL text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import polars as pl
+
+from seneca_assets.lib.duck import hex_ids, sql_frame
+from seneca_assets.lib.model.tables import DATA_QUALITY
+
+Kind = Literal["text", "id", "number", "integer", "object", "list", "bool"]
+_NUMERIC = "('BIGINT', 'UBIGINT', 'DOUBLE')"
+_VALUE_CHARS = 200
+
+
+@dataclass(frozen=True)
+class Field:
+    """A value a silver table reads from the payload.
+
+    Attributes:
+        name: Column name in the SQL of the table (and in data-quality issues).
+        paths: JSON paths where Marcus writes it, first present (and not null) wins.
+        kind: What its meaning needs: text, an id (text; a number is kept as its text), a number,
+            an integer, a JSON object or list (kept as JSON text), or a boolean.
+        low: Smallest usable number, if bounded.
+        high: Largest usable number, if bounded.
+        table: The silver table the issue is reported against.
+    """
+
+    name: str
+    paths: tuple[str, ...]
+    kind: Kind
+    table: str
+    low: float | None = None
+    high: float | None = None
+
+
+def _typed(field: Field, raw: str, kind_of: str) -> tuple[str, str]:
+    """SQL for the usable value and for the reason it is not usable (or was coerced)."""
+    text = f"({raw} ->> '$')"
+    number = f"(CASE WHEN {kind_of} IN {_NUMERIC} THEN CAST({raw} AS DOUBLE) "
+    number += f"WHEN {kind_of} = 'VARCHAR' THEN TRY_CAST(trim({text}) AS DOUBLE) END)"
+    found = f"'found ' || lower({kind_of})"
+    if field.kind == "text":
+        return (
+            f"CASE WHEN {kind_of} = 'VARCHAR' THEN {text} END",
+            f"CASE WHEN {kind_of} <> 'VARCHAR' THEN 'expected text, ' || {found} "
+            "|| '; kept as null' END",
+        )
+    if field.kind == "id":
+        return (
+            f"CASE WHEN {kind_of} = 'VARCHAR' AND {text} <> '' THEN {text} "
+            f"WHEN {kind_of} IN ('BIGINT', 'UBIGINT') THEN {text} END",
+            f"CASE WHEN {kind_of} IN ('BIGINT', 'UBIGINT') THEN 'an id written as a number; "
+            f"kept as its text' WHEN {kind_of} = 'VARCHAR' AND {text} = '' THEN 'an empty id; "
+            f"kept as null' WHEN {kind_of} <> 'VARCHAR' THEN 'expected an id, ' || {found} "
+            "|| '; kept as null' END",
+        )
+    if field.kind in ("number", "integer"):
+        bounds = []
+        if field.low is not None:
+            bounds.append(f"{number} < {field.low!r}")
+        if field.high is not None:
+            bounds.append(f"{number} > {field.high!r}")
+        outside = " OR ".join(bounds) or "FALSE"
+        usable = f"({number} IS NOT NULL AND NOT ({outside}))"
+        cast = "BIGINT" if field.kind == "integer" else "DOUBLE"
+        value = f"CASE WHEN {usable} THEN CAST(round({number}) AS BIGINT) END"
+        if cast == "DOUBLE":
+            value = f"CASE WHEN {usable} THEN {number} END"
+        reason = (
+            f"CASE WHEN {number} IS NULL THEN 'expected a number, ' || {found} "
+            f"|| ' ' || left({raw}, 40) || '; kept as null' "
+            f"WHEN {outside} THEN 'outside [{field.low}, {field.high}]; kept as null' "
+            f"WHEN {kind_of} = 'VARCHAR' THEN 'a number written as text; converted' END"
+        )
+        return value, reason
+    expected = {"object": "OBJECT", "list": "ARRAY", "bool": "BOOLEAN"}[field.kind]
+    value = f"CASE WHEN {kind_of} = '{expected}' THEN {raw} END"
+    if field.kind == "bool":
+        value = f"CASE WHEN {kind_of} = 'BOOLEAN' THEN CAST({raw} AS BOOLEAN) END"
+    label = {"object": "an object", "list": "a list", "bool": "true or false"}[field.kind]
+    return value, (
+        f"CASE WHEN {kind_of} <> '{expected}' THEN 'expected {label}, ' || {found} "
+        "|| '; kept as null' END"
+    )
+
+
+def extract(
+    rows: pl.DataFrame,
+    fields: Sequence[Field],
+    columns: Mapping[str, str],
+    where: str = "TRUE",
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Type `fields` out of each row's `payload` and compute `columns` (SQL over them).
+
+    Args:
+        rows: bronze/events rows (at least `event_id`, `stream`, `event_time`, `payload`,
+            `ingest_batch`).
+        fields: The values to read.
+        columns: Output columns as SQL over the typed fields and the bronze columns of `rows`.
+        where: A SQL filter over the same (a constant of the caller).
+
+    Returns:
+        The computed columns, one row per input row kept by `where`; and the data-quality
+        issues (ops/data_quality rows) of those rows.
+    """
+    paths = [path for field in fields for path in field.paths]
+    index = {path: i + 1 for i, path in enumerate(dict.fromkeys(paths))}
+    raws, typed = [], []
+    for field in fields:
+        present = [
+            f"WHEN j[{index[p]}] IS NOT NULL AND json_type(j[{index[p]}]) <> 'NULL' THEN {k}"
+            for k, p in enumerate(field.paths)
+        ]
+        raws.append(
+            f'CASE {" ".join(present)} END AS "_at_{field.name}", '
+            + "CASE "
+            + " ".join(
+                f"WHEN j[{index[p]}] IS NOT NULL AND json_type(j[{index[p]}]) <> 'NULL' "
+                f"THEN j[{index[p]}]"
+                for p in field.paths
+            )
+            + f' END AS "_raw_{field.name}"'
+        )
+        raw, kind_of = f'"_raw_{field.name}"', f'json_type("_raw_{field.name}")'
+        value, reason = _typed(field, raw, kind_of)
+        typed.append(
+            f'{value} AS "{field.name}", {reason} AS "_why_{field.name}", '
+            f'left({raw}, {_VALUE_CHARS}) AS "_val_{field.name}", "_at_{field.name}"'
+        )
+    path_list = ", ".join(f"'{path}'" for path in index)
+    select = ", ".join(f'{expression} AS "{name}"' for name, expression in columns.items())
+    why = ", ".join(f'"_why_{f.name}", "_val_{f.name}", "_at_{f.name}"' for f in fields)
+    query = f"""
+        WITH parsed AS (SELECT *, json_extract(payload, [{path_list}]) AS j FROM rows),
+        located AS (SELECT *, {", ".join(raws)} FROM parsed),
+        typed AS (SELECT *, {", ".join(typed)} FROM located)
+        SELECT {select}, event_id AS "_event_id", stream AS "_stream",
+               event_time AS "_event_time", ingest_batch AS "_batch", {why}
+        FROM typed WHERE {where}
+    """
+    out = sql_frame(query, {"rows": rows})
+    issues = _issues(out, fields)
+    return out.select(list(columns)), issues
+
+
+def _issues(out: pl.DataFrame, fields: Sequence[Field]) -> pl.DataFrame:
+    """One ops/data_quality row per field of a row with a reason."""
+    parts = [
+        out.filter(pl.col(f"_why_{f.name}").is_not_null()).select(
+            event_id=pl.col("_event_id"),
+            event_time=pl.col("_event_time"),
+            stream=pl.col("_stream"),
+            table=pl.lit(f.table),
+            column=pl.lit(f.name),
+            field_path=pl.col(f"_at_{f.name}").replace_strict(
+                list(range(len(f.paths))), list(f.paths), return_dtype=pl.String
+            ),
+            reason=pl.col(f"_why_{f.name}"),
+            value=pl.col(f"_val_{f.name}"),
+            ingest_batch=pl.col("_batch"),
+        )
+        for f in fields
+    ]
+    issues = pl.concat(parts) if parts else DATA_QUALITY.empty().drop("issue_id")
+    ids = hex_ids(issues, ["event_id", "table", "column"], "issue_id")
+    return conform(issues.with_columns(ids), DATA_QUALITY.schema)
+
+
+def conform(frame: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
+    """`frame` with exactly the columns of `schema`, in its order and types (times in UTC).
+
+    Columns `frame` lacks are null.
+    """
+    return frame.select(
+        (
+            pl.col(name).dt.convert_time_zone("UTC").cast(dtype)
+            if isinstance(dtype, pl.Datetime)
+            else pl.col(name).cast(dtype)
+        )
+        if name in frame.columns
+        else pl.lit(None, dtype).alias(name)
+        for name, dtype in schema.items()
+    )
