@@ -138,9 +138,10 @@ def test_code_location_loads_every_definition(webserver: int):
     graph = expected.resolve_asset_graph()
     assert checks == {(key.asset_key.to_user_string(), key.name) for key in graph.asset_check_keys}
     assert {"bronze/events", "bronze/quarantine", "bronze/ingest_files", "ops/redactions"} <= assets
+    assert {"silver/messages", "silver/conversations", "silver/tasks", "ops/data_quality"} <= assets
     sensors = {s["name"]: s["sensorState"]["status"] for s in repository["sensors"]}
     schedules = {s["name"]: s["scheduleState"]["status"] for s in repository["schedules"]}
-    assert sensors == {"marcus_log_sensor": "RUNNING"}
+    assert sensors == {"marcus_log_sensor": "RUNNING", "silver_automation": "RUNNING"}
     assert schedules == {"ingest_hourly": "RUNNING"}
 
 
