@@ -35,7 +35,7 @@ lint: install
 	$(BIN)/mypy
 
 docs: install
-	$(BIN)/seneca docs --out docs/TABLES.md
+	$(BIN)/seneca docs --dir docs
 
 bench: install
 	$(BIN)/python benchmarks/ingest.py

@@ -129,10 +129,12 @@ def _cmd_quarantine(args: argparse.Namespace) -> int:
 
 
 def _cmd_docs(args: argparse.Namespace) -> int:
-    from seneca_assets.lib.catalog import tables_markdown
+    from seneca_assets.lib.catalog import metrics_markdown, tables_markdown
 
-    Path(args.out).write_text(tables_markdown(), encoding="utf-8")
-    print(f"wrote {args.out}")
+    folder = Path(args.dir)
+    for name, text in (("TABLES.md", tables_markdown()), ("METRICS.md", metrics_markdown())):
+        (folder / name).write_text(text, encoding="utf-8")
+        print(f"wrote {folder / name}")
     return 0
 
 
@@ -163,8 +165,10 @@ def _parser() -> argparse.ArgumentParser:
     quarantine.add_argument("action", choices=["list", "replay"])
     quarantine.add_argument("--limit", type=int, default=50)
     quarantine.set_defaults(func=_cmd_quarantine)
-    docs = commands.add_parser("docs", help="write the table catalogue generated from the models")
-    docs.add_argument("--out", default="docs/TABLES.md")
+    docs = commands.add_parser(
+        "docs", help="write the table catalogue and the metric list generated from the code"
+    )
+    docs.add_argument("--dir", default="docs", help="folder of TABLES.md and METRICS.md")
     docs.set_defaults(func=_cmd_docs)
     return parser
 

@@ -1,7 +1,12 @@
-"""The catalogue of every lake table, generated from the pandera models into docs/TABLES.md."""
+"""Generated documentation, so that it cannot drift from the code.
+
+The table catalogue (docs/TABLES.md) comes from the pandera models, the derived metrics
+(docs/METRICS.md) from their definitions.
+"""
 
 import inspect
 
+from seneca_assets.lib.model.metrics import DERIVED
 from seneca_assets.lib.model.tables import SILVER_TABLES
 from seneca_assets.lib.schemas import BRONZE_TABLES, TableSpec
 
@@ -14,7 +19,8 @@ def tables_markdown() -> str:
     out = [
         "# Tables",
         "",
-        "Generated from `seneca_assets/lib/schemas.py` by `seneca docs`; do not edit by hand.",
+        "Generated from the pandera models (`seneca_assets/lib/schemas.py`, "
+        "`seneca_assets/lib/model/tables.py`) by `seneca docs`; do not edit by hand.",
         "",
     ]
     for table in TABLES:
@@ -32,4 +38,36 @@ def tables_markdown() -> str:
                 f"{checks} | {column.description or ''} |"
             )
         out.append("")
+    return "\n".join(out)
+
+
+def metrics_markdown() -> str:
+    """The derived metrics of silver/metrics as Markdown, generated from their definitions."""
+    out = [
+        "# Metrics",
+        "",
+        "Generated from `seneca_assets/lib/model/metrics.py` by `seneca docs`; do not edit by "
+        "hand.",
+        "",
+        "silver/metrics holds Seneca's own metric events as given (`derivation = given`, names "
+        "as written) and the metrics below, derived from Marcus's logs. A series is a `name` and "
+        "its `tags` (JSON with sorted keys); `subject` names the task, conversation or hour a "
+        "value belongs to, and `event_id` the event it was read from or anchored at.",
+        "",
+        "| name | unit | tags | derivation | how it is computed |",
+        "|---|---|---|---|---|",
+    ]
+    for metric in DERIVED:
+        tags = ", ".join(f"`{t}`" for t in metric.tags) or "none"
+        out.append(
+            f"| `{metric.name}` | {metric.unit} | {tags} | {metric.derivation} | {metric.how} |"
+        )
+    out += [
+        "",
+        "Derivations: `row` metrics are appended with the event they come from; `tasks` metrics "
+        "are rewritten with silver/tasks; `conversations` metrics are rewritten from the "
+        "earliest conversation a build touched; `activity` metrics are rewritten for the hours "
+        "new messages fall in.",
+        "",
+    ]
     return "\n".join(out)

@@ -234,6 +234,8 @@ def ingest(
         ThreadPoolExecutor(max_workers=PARSE_THREADS, thread_name_prefix="parse") as parsers,
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="commit") as writer,
     ):
+        for spec in (*DATA_TABLES, INGEST_FILES):
+            lake.table(spec)  # every bronze table exists, empty or not, for its readers
         batch, report.rolled_back_rows = recover(lake)
         report.since_batch = batch
         remembered = lake.read(INGEST_FILES)

@@ -146,8 +146,10 @@ class Lake:
             app_transactions=[Transaction(app_id=txn[0], version=txn[1])] if txn else None,
             max_commit_retries=COMMIT_RETRIES,
         )
-        # Arrow string views: no copy of the text on the way to Delta.
-        data = frame.select(spec.schema.names()).to_arrow(compat_level=pl.CompatLevel.newest())
+        # Large strings, not string views: Parquet files remember the Arrow type they were
+        # written from, and pyarrow cannot filter string-view files through a Delta dataset
+        # (DuckDB over `to_pyarrow_dataset()` fails on `WHERE text_column = ?`).
+        data = frame.select(spec.schema.names()).to_arrow(compat_level=pl.CompatLevel.oldest())
         for attempt in range(COMMIT_RETRIES):
             try:
                 write_deltalake(

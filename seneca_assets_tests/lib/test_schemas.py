@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from seneca_assets.lib.catalog import TABLES, tables_markdown
+from seneca_assets.lib.catalog import TABLES, metrics_markdown, tables_markdown
 
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "TABLES.md"
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
 def test_docs_tables_is_generated_from_the_models():
-    assert DOCS.read_text(encoding="utf-8") == tables_markdown(), "run `make docs`"
+    assert (DOCS / "TABLES.md").read_text(encoding="utf-8") == tables_markdown(), "make docs"
+
+
+def test_docs_metrics_is_generated_from_the_definitions():
+    assert (DOCS / "METRICS.md").read_text(encoding="utf-8") == metrics_markdown(), "make docs"
 
 
 def test_every_table_documents_every_column():
