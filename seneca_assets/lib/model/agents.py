@@ -20,13 +20,14 @@ FIELDS = (
         ("$.worker_id", "$.data.worker_id", "$.details.arguments.agent_id", "$.client_id"),
         "id",
         _T,
+        column="agent_id",
     ),
     Field("name", ("$.name", "$.data.name", "$.details.arguments.name"), "text", _T),
     Field("role", ("$.role", "$.data.role", "$.details.arguments.role"), "text", _T),
     Field("skills", ("$.skills", "$.data.skills", "$.details.arguments.skills"), "list", _T),
     Field("client_type", ("$.client_type",), "text", _T),
-    Field("tool", ("$.tool_name",), "text", _T),
-    Field("called", ("$.success",), "bool", _T),
+    Field("tool", ("$.tool_name",), "text", _T, column=None),
+    Field("called", ("$.success",), "bool", _T, column=None),
 )
 _WORKER_REGISTRATION = (
     "kind = 'worker_registration' OR (stream = 'audit' AND kind = 'tool_call' "
@@ -86,9 +87,9 @@ def agent_activity(
         .agg(
             registered_at=pl.col("at").filter(pl.col("is_worker")).min(),
             last_registered_at=pl.col("at").filter(pl.col("is_worker")).max(),
-            name=pl.col("name").filter(pl.col("is_worker")).last(),
-            role=pl.col("role").filter(pl.col("is_worker")).last(),
-            skills=pl.col("skills").filter(pl.col("is_worker")).last(),
+            name=pl.col("name").filter(pl.col("is_worker")).drop_nulls().last(),
+            role=pl.col("role").filter(pl.col("is_worker")).drop_nulls().last(),
+            skills=pl.col("skills").filter(pl.col("is_worker")).drop_nulls().last(),
             client_type=pl.col("client_type").drop_nulls().last(),
             registered_worker=pl.col("is_worker").any(),
         )

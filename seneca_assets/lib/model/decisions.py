@@ -27,8 +27,8 @@ FIELDS = (
     Field("alternatives", ("$.alternatives_considered",), "list", _T),
     Field("confidence", ("$.confidence_score",), "number", _T, 0, 1),
     Field("factors", ("$.decision_factors",), "object", _T),
-    Field("factor_task", ("$.decision_factors.task_id",), "id", _T),
-    Field("factor_agent", ("$.decision_factors.agent_id",), "id", _T),
+    Field("factor_task", ("$.decision_factors.task_id",), "id", _T, column="task_id"),
+    Field("factor_agent", ("$.decision_factors.agent_id",), "id", _T, column="agent_id"),
 )
 _TASK_IN_TEXT = (
     "nullif(coalesce(regexp_extract(decision, '^Unassign task (\\S+) from ', 1), "

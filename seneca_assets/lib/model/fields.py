@@ -35,9 +35,11 @@ class Field:
         paths: JSON paths where Marcus writes it, first present (and not null) wins.
         kind: What its meaning needs: text, an id (text; a number is kept as its text), a number,
             an integer, a JSON object or list (kept as JSON text), or a boolean.
+        table: The silver table the issue is reported against.
         low: Smallest usable number, if bounded.
         high: Largest usable number, if bounded.
-        table: The silver table the issue is reported against.
+        column: The table column an unusable value leaves null (by default `name`); None for a
+            value the table only reads to decide something, whose issues another table reports.
     """
 
     name: str
@@ -46,6 +48,12 @@ class Field:
     table: str
     low: float | None = None
     high: float | None = None
+    column: str | None = ""
+
+    @property
+    def reported_as(self) -> str | None:
+        """The column its issues name, or None if they are not reported."""
+        return self.name if self.column == "" else self.column
 
 
 def _typed(field: Field, raw: str, kind_of: str) -> tuple[str, str]:
@@ -75,16 +83,28 @@ def _typed(field: Field, raw: str, kind_of: str) -> tuple[str, str]:
             bounds.append(f"{number} < {field.low!r}")
         if field.high is not None:
             bounds.append(f"{number} > {field.high!r}")
+        limits = (
+            f"outside [{field.low:g}, {field.high:g}]"
+            if field.low is not None and field.high is not None
+            else f"below {field.low:g}"
+            if field.low is not None
+            else f"above {field.high:g}"
+            if field.high is not None
+            else ""
+        )
         outside = " OR ".join(bounds) or "FALSE"
-        usable = f"({number} IS NOT NULL AND NOT ({outside}))"
-        cast = "BIGINT" if field.kind == "integer" else "DOUBLE"
-        value = f"CASE WHEN {usable} THEN CAST(round({number}) AS BIGINT) END"
-        if cast == "DOUBLE":
-            value = f"CASE WHEN {usable} THEN {number} END"
+        usable = f"({number} IS NOT NULL AND isfinite({number}) AND NOT ({outside}))"
+        value = f"CASE WHEN {usable} THEN {number} END"
+        fraction = "FALSE"
+        if field.kind == "integer":
+            value = f"CASE WHEN {usable} THEN CAST(round({number}) AS BIGINT) END"
+            fraction = f"{number} <> round({number})"
         reason = (
             f"CASE WHEN {number} IS NULL THEN 'expected a number, ' || {found} "
             f"|| ' ' || left({raw}, 40) || '; kept as null' "
-            f"WHEN {outside} THEN 'outside [{field.low}, {field.high}]; kept as null' "
+            f"WHEN NOT isfinite({number}) THEN 'not a finite number; kept as null' "
+            f"WHEN {outside} THEN '{limits}; kept as null' "
+            f"WHEN {fraction} THEN 'a fraction where a whole number belongs; rounded' "
             f"WHEN {kind_of} = 'VARCHAR' THEN 'a number written as text; converted' END"
         )
         return value, reason
@@ -166,7 +186,7 @@ def _issues(out: pl.DataFrame, fields: Sequence[Field]) -> pl.DataFrame:
             event_time=pl.col("_event_time"),
             stream=pl.col("_stream"),
             table=pl.lit(f.table),
-            column=pl.lit(f.name),
+            column=pl.lit(f.reported_as),
             field_path=pl.col(f"_at_{f.name}").replace_strict(
                 list(range(len(f.paths))), list(f.paths), return_dtype=pl.String
             ),
@@ -175,6 +195,7 @@ def _issues(out: pl.DataFrame, fields: Sequence[Field]) -> pl.DataFrame:
             ingest_batch=pl.col("_batch"),
         )
         for f in fields
+        if f.reported_as is not None
     ]
     issues = pl.concat(parts) if parts else DATA_QUALITY.empty().drop("issue_id")
     ids = hex_ids(issues, ["event_id", "table", "column"], "issue_id")

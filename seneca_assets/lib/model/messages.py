@@ -20,7 +20,7 @@ FIELDS = (
     Field("logger", ("$.logger",), "text", _T),
     Field("level", ("$.level",), "text", _T),
     Field("conversation_type", ("$.conversation_type",), "text", _T),
-    Field("worker_id", ("$.worker_id",), "id", _T),
+    Field("worker_id", ("$.worker_id",), "id", _T, column="agent_id"),
     Field("metadata", ("$.metadata",), "object", _T),
     Field(
         "text",
@@ -45,6 +45,7 @@ FIELDS = (
         ),
         "id",
         _T,
+        column="agent_id",
     ),
     Field("project_id", ("$.metadata.project_id", "$.data.project_id"), "id", _T),
     Field("progress", ("$.metadata.progress", "$.progress"), "integer", _T, 0, 100),

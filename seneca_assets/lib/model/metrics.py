@@ -136,7 +136,7 @@ GIVEN_COLUMNS = {
 }
 PROJECT_FIELDS = (
     Field("value", ("$.project_state.progress_percent",), "number", _T, 0, 100),
-    Field("board_id", ("$.project_state.board_id",), "id", _T),
+    Field("board_id", ("$.project_state.board_id",), "id", _T, column="tags"),
 )
 PROJECT_COLUMNS = {
     "ingest_batch": "ingest_batch",
@@ -234,7 +234,7 @@ def row_metrics(
         PROJECT_FIELDS,
         PROJECT_COLUMNS,
     )
-    states = states.filter(pl.col("value").is_not_null()).with_columns(
+    states = states.with_columns(
         pl.col("timestamp").dt.convert_time_zone("UTC"), subject=pl.lit(None, pl.String)
     )
     parts = [

@@ -20,7 +20,7 @@ from seneca_assets.lib.model.tables import TASK_EVENTS
 _T = TASK_EVENTS.name
 FIELDS = (
     Field(
-        "task",
+        "task_id",
         (
             "$.task_id",
             "$.data.task_id",
@@ -32,7 +32,7 @@ FIELDS = (
         _T,
     ),
     Field(
-        "agent",
+        "agent_id",
         (
             "$.agent_id",
             "$.worker_id",
@@ -51,14 +51,14 @@ FIELDS = (
         "text",
         _T,
     ),
-    Field("estimate", ("$.data.task.estimated_hours",), "number", _T, 0),
+    Field("estimated_hours", ("$.data.task.estimated_hours",), "number", _T, 0),
     Field("progress", ("$.data.progress", "$.details.arguments.progress"), "integer", _T, 0, 100),
     Field("status", ("$.data.status", "$.details.arguments.status"), "text", _T),
     Field("severity", ("$.details.arguments.severity",), "text", _T),
-    Field("project", ("$.details.result.task.project_id",), "id", _T),
-    Field("tool", ("$.tool_name",), "text", _T),
-    Field("called", ("$.success",), "bool", _T),
-    Field("answered", ("$.details.result.success",), "bool", _T),
+    Field("project_id", ("$.details.result.task.project_id",), "id", _T),
+    Field("tool", ("$.tool_name",), "text", _T, column=None),
+    Field("called", ("$.success",), "bool", _T, column=None),
+    Field("answered", ("$.details.result.success",), "bool", _T, column=None),
 )
 _DONE = "(status = 'completed' OR progress = 100)"
 _CALL = "(stream = 'audit' AND kind = 'tool_call' AND called AND answered IS NOT false)"
@@ -76,14 +76,14 @@ _FACT = f"""CASE
 COLUMNS = {
     "event_id": "event_id",
     "event_time": "event_time",
-    "task_id": "task",
+    "task_id": "task_id",
     "source": "stream",
     "fact": _FACT,
-    "agent_id": "agent",
-    "project_id": "project",
+    "agent_id": "agent_id",
+    "project_id": "project_id",
     "name": "name",
     "priority": "lower(priority)",
-    "estimated_hours": "estimate",
+    "estimated_hours": "estimated_hours",
     "progress": "progress",
     "status": "status",
     "severity": "lower(severity)",
@@ -124,6 +124,7 @@ def task_events(events: pl.DataFrame, messages: pl.DataFrame) -> tuple[pl.DataFr
     )
     streams, issues = extract(other, FIELDS, COLUMNS)
     streams = streams.filter(pl.col("fact").is_not_null() & pl.col("task_id").is_not_null())
+    issues = issues.join(streams.select("event_id"), on="event_id", how="semi")
     thinking = events.filter(
         (pl.col("stream") == "conversations") & (pl.col("kind") == "pm_thinking")
     )
