@@ -121,3 +121,13 @@ RECORD_COLUMNS: dict[str, str] = {
 """The event columns as SQL over `v` (the FIELD_PATHS values, see `jsonl.extract_fields`) and
 `stream`: the discriminator where each stream writes it, the first identity named, and the
 timestamp text."""
+
+
+def tool_call_pattern(tools: tuple[str, ...]) -> str:
+    """A regular expression that finds an audit record of a call to one of `tools` in its line.
+
+    It lets a reader skip parsing the records of other tools; the record is still parsed and its
+    `tool_name` checked afterwards.
+    """
+    names = "|".join(re.escape(tool) for tool in tools)
+    return rf'"tool_name"\s*:\s*"(?:{names})"'

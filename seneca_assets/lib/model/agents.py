@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from seneca_assets.lib.marcus import tool_call_pattern
 from seneca_assets.lib.model.fields import Field, conform, extract
 from seneca_assets.lib.model.tables import AGENTS
 
@@ -50,8 +51,11 @@ _REGISTRATIONS = (
 _WORKER_KINDS = ("worker_communication", "progress_update", "blocker_reported", "task_request")
 
 
-REGISTRATION_KINDS = ("worker_registration", "tool_call", "client_registration")
-"""The kinds of event whose payload can register an identity."""
+REGISTRATIONS = pl.col("kind").is_in(["worker_registration", "client_registration"]) | (
+    (pl.col("kind") == "tool_call")
+    & pl.col("payload").str.contains(tool_call_pattern(("register_agent",)))
+)
+"""The bronze rows whose payload can register an identity."""
 
 
 def agent_activity(
@@ -61,7 +65,7 @@ def agent_activity(
 
     Args:
         events: New bronze rows: `agent_id`, `event_time` and `kind` of every one.
-        registrations: The new bronze rows (with payloads) of the REGISTRATION_KINDS.
+        registrations: The new bronze rows (with payloads) that REGISTRATIONS selects.
     """
     registrations, issues = extract(
         registrations,

@@ -19,6 +19,7 @@ Running it again changes nothing; any sequence of runs gives what one run over e
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -27,7 +28,7 @@ import polars as pl
 from seneca_assets.lib.ingest import APP_ID as INGEST_APP_ID
 from seneca_assets.lib.lake import Lake
 from seneca_assets.lib.model import conversations as conv
-from seneca_assets.lib.model.agents import REGISTRATION_KINDS, agent_activity, merge_agents
+from seneca_assets.lib.model.agents import REGISTRATIONS, agent_activity, merge_agents
 from seneca_assets.lib.model.decisions import (
     decisions,
     judge,
@@ -116,13 +117,20 @@ def _bronze(lake: Lake, after: int, upto: int) -> pl.LazyFrame:
     return lake.scan(EVENTS).filter(pl.col("ingest_batch").is_between(after + 1, upto))
 
 
-def _model_rows(events: pl.DataFrame) -> dict[TableSpec, pl.DataFrame]:
-    """Every per-row table's rows of `events`, each with `ingest_batch`."""
+def _model_rows(events: pl.DataFrame, helpers: ThreadPoolExecutor) -> dict[TableSpec, pl.DataFrame]:
+    """Every per-row table's rows of `events`, each with `ingest_batch`.
+
+    System events and decisions are modelled on a `helpers` thread while messages (which the
+    task facts and metrics read) are modelled here.
+    """
+    audit = helpers.submit(system_events, events)
+    decided_later = helpers.submit(decisions, events)
     said, said_issues = messages(events)
-    audited, audit_issues = system_events(events)
-    decided, decision_issues = decisions(events)
-    facts, fact_issues = task_events(events, said)
+    facts_later = helpers.submit(task_events, events, said)
+    audited, audit_issues = audit.result()
     measured, metric_issues = row_metrics(events, said, audited)
+    decided, decision_issues = decided_later.result()
+    facts, fact_issues = facts_later.result()
     issues = pl.concat([said_issues, audit_issues, decision_issues, fact_issues, metric_issues])
     return {
         MESSAGES: said,
@@ -135,12 +143,15 @@ def _model_rows(events: pl.DataFrame) -> dict[TableSpec, pl.DataFrame]:
 
 
 def _append_rows(lake: Lake, acked: int, report: SilverReport) -> None:
+    """Model and append new bronze rows a slice at a time.
+
+    While one slice is written (by one thread, so each table's commits stay in order), the next
+    is read and modelled: Delta writes and DuckDB both release the GIL.
+    """
     marks = {spec: lake.txn_version(spec, APP_ID) for spec in ROW_TABLES}
-    after = min(marks.values())
-    while after < acked:
-        upto = min(acked, after + SLICE_BATCHES)
-        events = _bronze(lake, after, upto).select(_BRONZE_COLUMNS).collect()
-        for spec, frame in _model_rows(events).items():
+
+    def write(rows: dict[TableSpec, pl.DataFrame], upto: int) -> None:
+        for spec, frame in rows.items():
             if marks[spec] >= upto:
                 continue
             fresh = frame.filter(pl.col("ingest_batch") > marks[spec])
@@ -148,7 +159,24 @@ def _append_rows(lake: Lake, acked: int, report: SilverReport) -> None:
             report.add(spec.name, fresh.height)
             if spec is DATA_QUALITY:
                 report.issues += fresh.height
-        after = upto
+
+    after = min(marks.values())
+    writing: Future[None] | None = None
+    with (
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="silver-write") as writer,
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="silver-model") as helpers,
+    ):
+        while after < acked:
+            upto = min(acked, after + SLICE_BATCHES)
+            events = _bronze(lake, after, upto).select(_BRONZE_COLUMNS).collect()
+            rows = _model_rows(events, helpers)
+            del events
+            if writing is not None:
+                writing.result()
+            writing = writer.submit(write, rows, upto)
+            after = upto
+        if writing is not None:
+            writing.result()
 
 
 def _rejudge_decisions(lake: Lake, report: SilverReport) -> None:
@@ -204,9 +232,7 @@ def _build_agents(lake: Lake, acked: int, report: SilverReport) -> None:
         return
     new = _bronze(lake, mark, acked)
     seen = new.select("agent_id", "event_time", "kind").collect()
-    registered = (
-        new.filter(pl.col("kind").is_in(REGISTRATION_KINDS)).select(_BRONZE_COLUMNS).collect()
-    )
+    registered = new.filter(REGISTRATIONS).select(_BRONZE_COLUMNS).collect()
     partial, issues = agent_activity(seen, registered)
     issues_app = f"{APP_ID}/agents"
     if lake.txn_version(DATA_QUALITY, issues_app) < acked:

@@ -31,6 +31,9 @@ LOOKBACK = timedelta(hours=2)
 """Longer than every window above, so a new message can only change conversations that reach
 past its time minus LOOKBACK."""
 OPEN = ("in_progress", "blocked")
+UNBOUNDED_PARTIES = ("kanban", "marcus")
+"""Parties that are never quiet for long on a busy server: their sessions also end with each
+UTC hour, so that one conversation does not grow for weeks."""
 _LIFECYCLE = ("assignment", "progress", "completion", "blocker", "unassignment")
 
 
@@ -94,7 +97,11 @@ def build(messages: pl.DataFrame, data_end: datetime | None, built_batch: int) -
     )
     loose = keyed.filter(pl.col("thread").is_null()).sort("party", "event_time", "event_id")
     gap = pl.col("event_time").diff().over("party")
-    starts = gap.is_null() | (gap > SESSION_GAP)
+    hour = pl.col("event_time").dt.truncate("1h")
+    new_hour = pl.col("party").is_in(list(UNBOUNDED_PARTIES)) & (
+        hour != hour.shift(1).over("party")
+    )
+    starts = gap.is_null() | (gap > SESSION_GAP) | new_hour
     loose = loose.with_columns(run=starts.cast(pl.Int32).cum_sum().over("party")).with_columns(
         conversation=pl.lit("session"),
         key=pl.concat_str(

@@ -56,11 +56,21 @@ class Field:
         return self.name if self.column == "" else self.column
 
 
-def _typed(field: Field, raw: str, kind_of: str) -> tuple[str, str]:
-    """SQL for the usable value and for the reason it is not usable (or was coerced)."""
+def _number(raw: str, kind_of: str) -> str:
+    """SQL for the number a JSON value holds: a JSON number, or text that reads as one."""
+    return (
+        f"CASE WHEN {kind_of} IN {_NUMERIC} THEN CAST({raw} AS DOUBLE) "
+        f"WHEN {kind_of} = 'VARCHAR' THEN TRY_CAST(trim({raw} ->> '$') AS DOUBLE) END"
+    )
+
+
+def _typed(field: Field, raw: str, kind_of: str, number: str) -> tuple[str, str]:
+    """SQL for the usable value and for the reason it is not usable (or was coerced).
+
+    `raw` is the field's JSON value, `kind_of` its JSON type and `number` its `_number` (column
+    names, each computed once per row).
+    """
     text = f"({raw} ->> '$')"
-    number = f"(CASE WHEN {kind_of} IN {_NUMERIC} THEN CAST({raw} AS DOUBLE) "
-    number += f"WHEN {kind_of} = 'VARCHAR' THEN TRY_CAST(trim({text}) AS DOUBLE) END)"
     found = f"'found ' || lower({kind_of})"
     if field.kind == "text":
         return (
@@ -140,37 +150,33 @@ def extract(
     """
     paths = [path for field in fields for path in field.paths]
     index = {path: i + 1 for i, path in enumerate(dict.fromkeys(paths))}
-    raws, typed = [], []
+    located, kinds, typed, why = [], [], [], []
     for field in fields:
-        present = [
-            f"WHEN j[{index[p]}] IS NOT NULL AND json_type(j[{index[p]}]) <> 'NULL' THEN {k}"
-            for k, p in enumerate(field.paths)
-        ]
-        raws.append(
-            f'CASE {" ".join(present)} END AS "_at_{field.name}", '
-            + "CASE "
-            + " ".join(
-                f"WHEN j[{index[p]}] IS NOT NULL AND json_type(j[{index[p]}]) <> 'NULL' "
-                f"THEN j[{index[p]}]"
-                for p in field.paths
-            )
-            + f' END AS "_raw_{field.name}"'
-        )
-        raw, kind_of = f'"_raw_{field.name}"', f'json_type("_raw_{field.name}")'
-        value, reason = _typed(field, raw, kind_of)
-        typed.append(
-            f'{value} AS "{field.name}", {reason} AS "_why_{field.name}", '
-            f'left({raw}, {_VALUE_CHARS}) AS "_val_{field.name}", "_at_{field.name}"'
+        name = field.name
+        present = [f"nullif(j[{index[p]}], 'null')" for p in field.paths]
+        at = " ".join(f"WHEN {value} IS NOT NULL THEN {k}" for k, value in enumerate(present))
+        located.append(f'coalesce({", ".join(present)}) AS "_raw_{name}"')
+        raw, kind_of, number = f'"_raw_{name}"', f'"_kind_{name}"', f'"_num_{name}"'
+        kinds.append(f"json_type({raw}) AS {kind_of}")
+        if field.kind in ("number", "integer"):
+            kinds.append(f"{_number(raw, f'json_type({raw})')} AS {number}")
+        value, reason = _typed(field, raw, kind_of, number)
+        typed.append(f'{value} AS "{name}", {reason} AS "_why_{name}"')
+        # Where and what the value was: only worked out for the rare rows with an issue.
+        why.append(
+            f'"_why_{name}", CASE WHEN "_why_{name}" IS NOT NULL THEN left({raw}, '
+            f'{_VALUE_CHARS}) END AS "_val_{name}", CASE WHEN "_why_{name}" IS NOT NULL THEN '
+            f'CASE {at} END END AS "_at_{name}"'
         )
     path_list = ", ".join(f"'{path}'" for path in index)
     select = ", ".join(f'{expression} AS "{name}"' for name, expression in columns.items())
-    why = ", ".join(f'"_why_{f.name}", "_val_{f.name}", "_at_{f.name}"' for f in fields)
     query = f"""
         WITH parsed AS (SELECT *, json_extract(payload, [{path_list}]) AS j FROM rows),
-        located AS (SELECT *, {", ".join(raws)} FROM parsed),
-        typed AS (SELECT *, {", ".join(typed)} FROM located)
+        located AS (SELECT *, {", ".join(located)} FROM parsed),
+        kinds AS (SELECT *, {", ".join(kinds)} FROM located),
+        typed AS (SELECT *, {", ".join(typed)} FROM kinds)
         SELECT {select}, event_id AS "_event_id", stream AS "_stream",
-               event_time AS "_event_time", ingest_batch AS "_batch", {why}
+               event_time AS "_event_time", ingest_batch AS "_batch", {", ".join(why)}
         FROM typed WHERE {where}
     """
     out = sql_frame(query, {"rows": rows})

@@ -14,6 +14,7 @@ from __future__ import annotations
 import polars as pl
 
 from seneca_assets.lib.duck import hex_ids, sql_frame
+from seneca_assets.lib.marcus import tool_call_pattern
 from seneca_assets.lib.model.fields import Field, conform, extract
 from seneca_assets.lib.model.tables import TASK_EVENTS
 
@@ -92,8 +93,12 @@ COLUMNS = {
 _KINDS = {
     "realtime": ["task_assignment", "task_unassigned"],
     "agent_events": ["task_assignment", "progress_update"],
-    "audit": ["tool_call"],
 }
+_TASK_TOOLS = tool_call_pattern(
+    ("report_task_progress", "report_blocker", "request_next_task", "unassign_task")
+)
+_PLAN_LIST = r'"tasks"\s*:\s*\['
+"""Only PM thoughts that list tasks are parsed for plans."""
 _PLANS = """
     SELECT event_id, event_time, ingest_batch, t ->> '$.id' AS task_id,
            t ->> '$.name' AS name, TRY_CAST(t ->> '$.estimated_hours' AS DOUBLE) AS estimated_hours,
@@ -116,17 +121,27 @@ _LEGACY_FACTS = {"task_assignment": "assigned", "blocker_reported": "blocker"}
 
 def task_events(events: pl.DataFrame, messages: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """silver/task_events rows of new `events` (and of their silver `messages`); issues."""
+    calls = (
+        (pl.col("stream") == "audit")
+        & (pl.col("kind") == "tool_call")
+        & pl.col("payload").str.contains(_TASK_TOOLS)
+    )
     other = events.filter(
         pl.any_horizontal(
-            (pl.col("stream") == stream) & pl.col("kind").is_in(kinds)
-            for stream, kinds in _KINDS.items()
+            calls,
+            *(
+                (pl.col("stream") == stream) & pl.col("kind").is_in(kinds)
+                for stream, kinds in _KINDS.items()
+            ),
         )
     )
     streams, issues = extract(other, FIELDS, COLUMNS)
     streams = streams.filter(pl.col("fact").is_not_null() & pl.col("task_id").is_not_null())
     issues = issues.join(streams.select("event_id"), on="event_id", how="semi")
     thinking = events.filter(
-        (pl.col("stream") == "conversations") & (pl.col("kind") == "pm_thinking")
+        (pl.col("stream") == "conversations")
+        & (pl.col("kind") == "pm_thinking")
+        & pl.col("payload").str.contains(_PLAN_LIST)
     )
     plans = sql_frame(
         _PLANS, {"rows": thinking.select("event_id", "event_time", "ingest_batch", "payload")}
