@@ -250,7 +250,7 @@ def _build_conversations(lake: Lake, acked: int, report: SilverReport) -> None:
     new = (
         lake.scan(MESSAGES)
         .filter(pl.col("ingest_batch") > mark)
-        .select("event_time", "task_id")
+        .select("event_time", "task_id", "intent")
         .collect()
     )
     stored = (

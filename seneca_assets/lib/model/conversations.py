@@ -15,7 +15,7 @@ incremental run gives what a full rebuild gives.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import polars as pl
 
@@ -83,6 +83,30 @@ def _member_keys(messages: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _episodes(threads: pl.DataFrame) -> pl.DataFrame:
+    """Split each task's messages into one thread per assignment (with the request it answered).
+
+    Messages before a task's first assignment belong to its first thread.
+    """
+    threads = threads.sort("thread", "event_time", "event_id").with_columns(
+        opened=pl.col("intent").eq_missing("assignment").cast(pl.Int32).cum_sum().over("thread")
+    )
+    threads = threads.with_columns(
+        episode=pl.when(pl.col("intent") == "request")
+        .then(pl.col("opened").shift(-1).over("thread"))
+        .otherwise(pl.col("opened"))
+        .fill_null(pl.col("opened"))
+        .clip(lower_bound=1)
+    )
+    return threads.with_columns(
+        conversation=pl.lit("task"),
+        key=pl.concat_str(
+            [pl.col("thread"), pl.col("event_id").first().over("thread", "episode")],
+            separator="\0",
+        ),
+    ).drop("opened", "episode")
+
+
 def build(messages: pl.DataFrame, data_end: datetime | None, built_batch: int) -> pl.DataFrame:
     """Conversations of `messages` (every message from some cut on), in the table's shape.
 
@@ -92,9 +116,7 @@ def build(messages: pl.DataFrame, data_end: datetime | None, built_batch: int) -
     if messages.is_empty():
         return CONVERSATIONS.empty()
     keyed = _member_keys(messages)
-    threads = keyed.filter(pl.col("thread").is_not_null()).with_columns(
-        conversation=pl.lit("task"), key=pl.col("thread")
-    )
+    threads = _episodes(keyed.filter(pl.col("thread").is_not_null()))
     loose = keyed.filter(pl.col("thread").is_null()).sort("party", "event_time", "event_id")
     gap = pl.col("event_time").diff().over("party")
     hour = pl.col("event_time").dt.truncate("1h")
@@ -201,15 +223,12 @@ def cut_point(stored: pl.DataFrame, new_messages: pl.DataFrame) -> datetime | No
     Args:
         stored: The stored conversations' `timestamp`, `task_id`, `last_activity_at` and
             `status` (unnested from `context`, `metadata` and `outcomes`).
-        new_messages: The messages added since the last build.
+        new_messages: The `event_time`, `task_id` and `intent` of the messages added since the
+            last build.
     """
     if new_messages.is_empty():
         return None
-    cut = _earliest(new_messages, "event_time") - LOOKBACK
-    named = new_messages.get_column("task_id").drop_nulls().unique()
-    touched = stored.filter(pl.col("task_id").is_in(named.implode()))
-    if not touched.is_empty():
-        cut = min(cut, _earliest(touched, "timestamp"))
+    cut = min(_earliest(new_messages, "event_time") - LOOKBACK, _reopened(stored, new_messages))
     while True:
         reaching = stored.filter(
             (pl.col("timestamp") < cut)
@@ -218,6 +237,36 @@ def cut_point(stored: pl.DataFrame, new_messages: pl.DataFrame) -> datetime | No
         if reaching.is_empty():
             return cut
         cut = _earliest(reaching, "timestamp")
+
+
+def _reopened(stored: pl.DataFrame, new_messages: pl.DataFrame) -> datetime:
+    """The earliest start of a stored task thread that messages naming its task may join.
+
+    New messages about a task join the thread their time falls in, unless the earliest of them
+    is an assignment after everything stored about the task: that opens a thread of its own.
+    """
+    named = (
+        new_messages.filter(pl.col("task_id").is_not_null())
+        .sort("event_time")
+        .group_by("task_id")
+        .agg(first=pl.col("event_time").first(), opens=pl.col("intent").first() == "assignment")
+    )
+    threads = stored.join(named, on="task_id")
+    pulled = (
+        threads.group_by("task_id")
+        .agg(
+            start=pl.coalesce(
+                pl.col("timestamp").filter(pl.col("timestamp") <= pl.col("first")).max(),
+                pl.col("timestamp").min(),
+            ),
+            separate=pl.col("opens").first()
+            & (pl.col("first").first() > pl.col("last_activity_at").max()),
+        )
+        .filter(~pl.col("separate"))
+    )
+    if pulled.is_empty():
+        return datetime.max.replace(tzinfo=UTC)
+    return _earliest(pulled, "start")
 
 
 def _earliest(frame: pl.DataFrame, column: str) -> datetime:

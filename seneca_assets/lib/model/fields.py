@@ -24,6 +24,8 @@ from seneca_assets.lib.model.tables import DATA_QUALITY
 Kind = Literal["text", "id", "number", "integer", "object", "list", "bool"]
 _NUMERIC = "('BIGINT', 'UBIGINT', 'DOUBLE')"
 _VALUE_CHARS = 200
+LIFTED = ("agent_id", "task_id", "project_id")
+"""bronze/events columns renamed `event_<name>` in the SQL of `extract`."""
 
 
 @dataclass(frozen=True)
@@ -141,7 +143,9 @@ def extract(
         rows: bronze/events rows (at least `event_id`, `stream`, `event_time`, `payload`,
             `ingest_batch`).
         fields: The values to read.
-        columns: Output columns as SQL over the typed fields and the bronze columns of `rows`.
+        columns: Output columns as SQL over the typed fields and the bronze columns of `rows`;
+            the identities bronze lifted are there as `event_agent_id`, `event_task_id` and
+            `event_project_id`, so that a field may take their names.
         where: A SQL filter over the same (a constant of the caller).
 
     Returns:
@@ -179,7 +183,8 @@ def extract(
                event_time AS "_event_time", ingest_batch AS "_batch", {", ".join(why)}
         FROM typed WHERE {where}
     """
-    out = sql_frame(query, {"rows": rows})
+    lifted = {c: f"event_{c}" for c in LIFTED if c in rows.columns}
+    out = sql_frame(query, {"rows": rows.rename(lifted)})
     issues = _issues(out, fields)
     return out.select(list(columns)), issues
 

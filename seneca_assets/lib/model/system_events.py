@@ -78,9 +78,9 @@ COLUMNS = {
     "result_success": "result_success",
     "duration_ms": "duration_ms",
     "error": "error",
-    "agent_id": "agent_id",
-    "task_id": "task_id",
-    "project_id": "project_id",
+    "agent_id": "event_agent_id",
+    "task_id": "event_task_id",
+    "project_id": "event_project_id",
     "details": _DETAILS,
     "ingest_batch": "ingest_batch",
 }

@@ -388,6 +388,31 @@ def test_an_assignment_without_conversation_logs_still_counts(logs: Path, lake_d
     assert task["sources"] == ["agent_events", "realtime"]
 
 
+def test_the_audit_trail_alone_tells_a_task_s_life(logs: Path, lake_dir: Path):
+    """Only the MCP audit log: the assignment is in `request_next_task`'s result, progress and
+    blockers in the tools' arguments (paths that bronze does not lift)."""
+    assignment = _tool_call(10, "request_next_task", {"agent_id": "agent-1"})
+    assignment["details"]["result"] = {
+        "success": True,
+        "task": {"id": "T7", "name": "Audit only", "priority": "high", "project_id": "p7"},
+    }
+    progress = {"agent_id": "agent-1", "task_id": "T7", "status": "completed", "progress": 100}
+    files = {
+        AUDIT_FILE: [
+            assignment,
+            _tool_call(60, "report_blocker", {"task_id": "T7", "severity": "medium"}),
+            _tool_call(2 * HOUR, "report_task_progress", progress),
+        ]
+    }
+    task = _task(_built(logs, lake_dir, files), "T7")
+    assert (task["agent_id"], task["project_id"], task["name"]) == ("agent-1", "p7", "Audit only")
+    assert task["assigned_at"] == _at(10)
+    assert task["completed_at"] == _at(2 * HOUR)
+    assert task["status"] == "completed"
+    assert (task["blockers"], task["worst_blocker_severity"]) == (1, "medium")
+    assert task["sources"] == ["audit"]
+
+
 @pytest.mark.parametrize(
     "done",
     [

@@ -162,22 +162,28 @@ def test_one_conversation_per_task_thread(deployment):
     conversations = lake.read(CONVERSATIONS).with_columns(
         pl.col("context").struct.unnest(), pl.col("outcomes").struct.unnest()
     )
-    threads = conversations.filter(pl.col("kind") == "task")
+    threads = conversations.filter(pl.col("kind") == "task").sort("timestamp")
     assigned = [t for t in truth.tasks if t.assigned_at is not None]
-    assert threads.get_column("task_id").n_unique() == threads.height
-    by_task = {row["task_id"]: row for row in threads.iter_rows(named=True)}
+    assert any(t.reassignments for t in assigned), "the deployment reassigns some task"
+    by_task: dict[str, list[dict]] = {}
+    for row in threads.iter_rows(named=True):
+        by_task.setdefault(row["task_id"], []).append(row)
+    assert set(by_task) == {t.task_id for t in assigned}
     for task in assigned:
-        thread = by_task[task.task_id]
+        episodes = by_task[task.task_id]
+        assert len(episodes) == 1 + task.reassignments, "one thread per assignment"
+        thread = episodes[-1]
         intents = [m["intent"] for m in thread["messages"]]
         assert intents[0] == "request", "the request the assignment answered opens the thread"
         assert "assignment" in intents
+        assert thread["agent_id"] == task.agent_id
         assert task.agent_id in thread["participants"] and "marcus" in thread["participants"]
         if task.status == "completed":
             assert thread["status"] == "completed"
             assert thread["ended_at"] == task.completed_at
         elif task.status == "unassigned":
             assert thread["status"] == "unassigned"
-        assert thread["blockers"] == len(task.blockers)
+        assert sum(e["blockers"] for e in episodes) == len(task.blockers)
         times = [m["timestamp"] for m in thread["messages"]]
         assert times == sorted(times)
     sessions = conversations.filter(pl.col("kind") == "session")
