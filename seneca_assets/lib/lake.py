@@ -130,10 +130,12 @@ class Lake:
         frame: pl.DataFrame,
         *,
         mode: Literal["append", "overwrite"] = "append",
-        txn: tuple[str, int] | None = None,
+        txn: tuple[str, int] | list[tuple[str, int]] | None = None,
         predicate: str | None = None,
     ) -> None:
         """Append or overwrite rows in one Delta commit, tagged with `txn` if given.
+
+        `txn` is an application transaction `(app_id, version)`, or several recorded together.
 
         With `predicate` (overwrite only), just the rows matching it are replaced by `frame`,
         whose rows must match it too. The predicate is SQL text built by the caller from its
@@ -143,7 +145,11 @@ class Lake:
             raise ValueError("a predicate only applies to an overwrite")
         table = self.table(spec)
         props = CommitProperties(
-            app_transactions=[Transaction(app_id=txn[0], version=txn[1])] if txn else None,
+            app_transactions=[
+                Transaction(app_id=app, version=version)
+                for app, version in ([txn] if isinstance(txn, tuple) else txn or [])
+            ]
+            or None,
             max_commit_retries=COMMIT_RETRIES,
         )
         # Large strings, not string views: Parquet files remember the Arrow type they were
@@ -157,6 +163,7 @@ class Lake:
                     data,
                     mode=mode,  # type: ignore[arg-type]  # a predicate comes with "overwrite"
                     predicate=predicate,
+                    target_file_size=spec.file_bytes,
                     partition_by=list(spec.partition_by) or None,
                     writer_properties=WriterProperties(
                         compression="ZSTD", compression_level=ZSTD_LEVEL

@@ -117,6 +117,9 @@ class TableSpec:
     name: str
     model: type[TableModel]
     partition_by: tuple[str, ...] = ()
+    file_bytes: int | None = None
+    """Target size of the table's data files, where smaller files than delta-rs's default keep
+    partial rewrites (an overwrite of a time range) small."""
 
     @property
     def schema(self) -> pl.Schema:

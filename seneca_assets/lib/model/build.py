@@ -10,7 +10,8 @@ stands. In order:
    at a time (bounded memory). Decisions' placeholder verdicts are then rewritten for the call
    sites whose verdict changed.
 2. Per entity: silver/tasks for the tasks new facts name; silver/agents merged with what new rows
-   say; silver/conversations rebuilt from their cut point (`conversations.cut_point`).
+   say; silver/conversations rebuilt from their cut point (`conversations.cut_point`), beside
+   the other two.
 3. Derived metrics: per task (rewritten with the tasks), per conversation (from the earliest
    rebuilt conversation on) and per hour of activity (the hours new messages touch).
 
@@ -250,7 +251,7 @@ def _build_conversations(lake: Lake, acked: int, report: SilverReport) -> None:
     new = (
         lake.scan(MESSAGES)
         .filter(pl.col("ingest_batch") > mark)
-        .select("event_time", "task_id", "intent")
+        .select("event_time", "event_id", "kind", "task_id", "intent")
         .collect()
     )
     stored = (
@@ -267,72 +268,111 @@ def _build_conversations(lake: Lake, acked: int, report: SilverReport) -> None:
     if cut is None:
         lake.write(CONVERSATIONS, CONVERSATIONS.empty(), txn=(APP_ID, acked))
         return
+    end = _data_end(lake, MESSAGES, "event_time")
     said = lake.scan(MESSAGES).filter(pl.col("event_time") >= cut).collect()
-    built = conv.build(said, _data_end(lake, MESSAGES, "event_time"), acked)
+    built = conv.build(said, end, acked)
+    # Open conversations before the cut keep their messages; they may only have gone quiet.
+    still_open = (
+        lake.scan(CONVERSATIONS)
+        .filter(
+            (pl.col("timestamp") < cut) & pl.col("outcomes").struct.field("status").is_in(conv.OPEN)
+        )
+        .collect()
+    )
+    settled = conv.settle(still_open, end).filter(
+        ~pl.col("outcomes").struct.field("status").is_in(conv.OPEN)
+    )
+    predicate = f"timestamp >= {_literal(cut)}"
+    if not settled.is_empty():
+        ids = ", ".join(f"'{i}'" for i in settled.get_column("id"))
+        since = _literal(settled.get_column("timestamp").min())  # type: ignore[arg-type]
+        predicate = f"({predicate}) OR (timestamp >= {since} AND id IN ({ids}))"
     lake.write(
         CONVERSATIONS,
-        built,
+        pl.concat([built, settled]),
         mode="overwrite",
-        predicate=f"timestamp >= {_literal(cut)}",
+        predicate=predicate,
         txn=(APP_ID, acked),
     )
     report.conversations_cut = cut
-    report.add(CONVERSATIONS.name, built.height)
+    report.add(CONVERSATIONS.name, built.height + settled.height)
+
+
+@dataclass(frozen=True)
+class _Derived:
+    """Recomputed derived metrics: the rows, the stored rows they replace, and their watermark."""
+
+    rows: pl.DataFrame
+    replaces: str
+    app_id: str
+
+
+def _task_metrics(lake: Lake, acked: int) -> _Derived | None:
+    app = f"{APP_ID}/tasks"
+    if lake.txn_version(METRICS, app) >= acked:
+        return None
+    return _Derived(task_metrics(lake.read(TASKS)), "derivation = 'tasks'", app)
+
+
+def _conversation_metrics(lake: Lake, acked: int) -> _Derived | None:
+    app = f"{APP_ID}/conversations"
+    mark = lake.txn_version(METRICS, app)
+    if mark >= acked:
+        return None
+    rebuilt = lake.scan(CONVERSATIONS).filter(pl.col("built_batch") > mark)
+    start = rebuilt.select(pl.col("timestamp").min()).collect().item()
+    if start is None:
+        return _Derived(METRICS.empty(), "FALSE", app)
+    rows = conversation_metrics(
+        lake.scan(CONVERSATIONS).filter(pl.col("timestamp") >= start).collect()
+    )
+    return _Derived(rows, f"derivation = 'conversations' AND timestamp >= {_literal(start)}", app)
+
+
+def _activity_metrics(lake: Lake, acked: int) -> _Derived | None:
+    app = f"{APP_ID}/activity"
+    mark = lake.txn_version(METRICS, app)
+    if mark >= acked:
+        return None
+    hour = pl.col("event_time").dt.truncate("1h")
+    span = (
+        lake.scan(MESSAGES)
+        .filter(pl.col("ingest_batch") > mark)
+        .select(lo=hour.min(), hi=hour.max())
+        .collect()
+    )
+    lo, hi = span.row(0)
+    if lo is None:
+        return _Derived(METRICS.empty(), "FALSE", app)
+    rows = activity_metrics(lake.scan(MESSAGES).filter(hour.is_between(lo, hi)).collect())
+    replaces = (
+        f"derivation = 'activity' AND timestamp >= {_literal(lo)} AND timestamp <= {_literal(hi)}"
+    )
+    return _Derived(rows, replaces, app)
 
 
 def _derive_metrics(lake: Lake, acked: int, report: SilverReport) -> None:
-    app = f"{APP_ID}/tasks"
-    if lake.txn_version(METRICS, app) < acked:
-        rows = task_metrics(lake.read(TASKS))
-        lake.write(
-            METRICS, rows, mode="overwrite", predicate="derivation = 'tasks'", txn=(app, acked)
+    """Rewrite the derived metrics that tasks, conversations and activity changed, in one commit."""
+    derived = [
+        d
+        for d in (
+            _task_metrics(lake, acked),
+            _conversation_metrics(lake, acked),
+            _activity_metrics(lake, acked),
         )
-        report.add(METRICS.name, rows.height)
-    app = f"{APP_ID}/conversations"
-    mark = lake.txn_version(METRICS, app)
-    if mark < acked:
-        start = (
-            lake.scan(CONVERSATIONS)
-            .filter(pl.col("built_batch") > mark)
-            .select(pl.col("timestamp").min())
-            .collect()
-            .item()
-        )
-        rows = METRICS.empty()
-        predicate = "derivation = 'conversations' AND FALSE"
-        if start is not None:
-            rows = conversation_metrics(
-                lake.scan(CONVERSATIONS).filter(pl.col("timestamp") >= start).collect()
-            )
-            predicate = f"derivation = 'conversations' AND timestamp >= {_literal(start)}"
-        lake.write(METRICS, rows, mode="overwrite", predicate=predicate, txn=(app, acked))
-        report.add(METRICS.name, rows.height)
-    app = f"{APP_ID}/activity"
-    mark = lake.txn_version(METRICS, app)
-    if mark < acked:
-        span = (
-            lake.scan(MESSAGES)
-            .filter(pl.col("ingest_batch") > mark)
-            .select(
-                lo=pl.col("event_time").min().dt.truncate("1h"),
-                hi=pl.col("event_time").max().dt.truncate("1h"),
-            )
-            .collect()
-        )
-        lo, hi = span.row(0)
-        rows = METRICS.empty()
-        predicate = "derivation = 'activity' AND FALSE"
-        if lo is not None:
-            hours = lake.scan(MESSAGES).filter(
-                pl.col("event_time").dt.truncate("1h").is_between(lo, hi)
-            )
-            rows = activity_metrics(hours.collect())
-            predicate = (
-                f"derivation = 'activity' AND timestamp >= {_literal(lo)} "
-                f"AND timestamp <= {_literal(hi)}"
-            )
-        lake.write(METRICS, rows, mode="overwrite", predicate=predicate, txn=(app, acked))
-        report.add(METRICS.name, rows.height)
+        if d is not None
+    ]
+    if not derived:
+        return
+    rows = pl.concat([d.rows for d in derived])
+    lake.write(
+        METRICS,
+        rows,
+        mode="overwrite",
+        predicate=" OR ".join(f"({d.replaces})" for d in derived),
+        txn=[(d.app_id, acked) for d in derived],
+    )
+    report.add(METRICS.name, rows.height)
 
 
 def build_silver(lake: Lake) -> SilverReport:
@@ -342,9 +382,16 @@ def build_silver(lake: Lake) -> SilverReport:
         acked = lake.txn_version(INGEST_FILES, INGEST_APP_ID)
         report.acknowledged_batch = acked
         _append_rows(lake, acked, report)
-        _rejudge_decisions(lake, report)
-        _build_tasks(lake, acked, report)
-        _build_agents(lake, acked, report)
-        _build_conversations(lake, acked, report)
+
+        def decisions_tasks_agents() -> None:
+            _rejudge_decisions(lake, report)
+            _build_tasks(lake, acked, report)
+            _build_agents(lake, acked, report)
+
+        # The two chains read and write different tables; Delta and Polars release the GIL.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="silver-entities") as other:
+            entities = other.submit(decisions_tasks_agents)
+            _build_conversations(lake, acked, report)
+            entities.result()
         _derive_metrics(lake, acked, report)
     return report

@@ -168,35 +168,19 @@ def _aggregate(members: pl.DataFrame, data_end: datetime | None, built_batch: in
         first_event_id=pl.col("event_id").first(),
         last_event_id=pl.col("event_id").last(),
     )
-    quiet = (
-        pl.lit(False)
-        if data_end is None
-        else pl.col("last_activity_at")
-        < (
-            pl.lit(data_end)
-            - pl.when(pl.col("conversation") == "task")
-            .then(pl.lit(ABANDON_AFTER))
-            .otherwise(pl.lit(SESSION_GAP))
-        )
-    )
     status = (
         pl.when(pl.col("conversation") == "session")
-        .then(pl.when(quiet).then(pl.lit("ended")).otherwise(pl.lit("in_progress")))
+        .then(pl.lit("in_progress"))
         .when(pl.col("last_step") == "completion")
         .then(pl.lit("completed"))
         .when(pl.col("last_step") == "unassignment")
         .then(pl.lit("unassigned"))
-        .when(quiet)
-        .then(pl.lit("abandoned"))
         .when(pl.col("last_step") == "blocker")
         .then(pl.lit("blocked"))
         .otherwise(pl.lit("in_progress"))
     )
     grouped = grouped.with_columns(status=status).with_columns(
-        ended_at=pl.when(pl.col("status").is_in(["completed", "unassigned"]))
-        .then("ended_at")
-        .when(pl.col("status").is_in(["abandoned", "ended"]))
-        .then("last_activity_at"),
+        ended_at=pl.when(pl.col("status").is_in(["completed", "unassigned"])).then("ended_at")
     )
     frame = grouped.select(
         "id",
@@ -214,7 +198,35 @@ def _aggregate(members: pl.DataFrame, data_end: datetime | None, built_batch: in
         metadata=pl.struct("message_count", "last_activity_at", "first_event_id", "last_event_id"),
         built_batch=pl.lit(built_batch),
     )
-    return conform(frame, CONVERSATIONS.schema).sort("timestamp", "id")
+    return settle(conform(frame, CONVERSATIONS.schema), data_end).sort("timestamp", "id")
+
+
+def settle(conversations: pl.DataFrame, data_end: datetime | None) -> pl.DataFrame:
+    """Close the open conversations that have gone quiet by `data_end`.
+
+    An open task thread without a line for ABANDON_AFTER is abandoned; a session without one
+    for SESSION_GAP has ended. Either ends at its last activity. Nothing else about a
+    conversation depends on the end of the data, so stored conversations can be settled again
+    without being rebuilt.
+    """
+    if data_end is None or conversations.is_empty():
+        return conversations
+    outcomes, metadata, context = (pl.col(c) for c in ("outcomes", "metadata", "context"))
+    task = context.struct.field("kind") == "task"
+    last = metadata.struct.field("last_activity_at")
+    quiet = outcomes.struct.field("status").is_in(OPEN) & (
+        last < pl.lit(data_end) - pl.when(task).then(ABANDON_AFTER).otherwise(SESSION_GAP)
+    )
+    return conversations.with_columns(
+        outcomes=pl.when(quiet)
+        .then(
+            outcomes.struct.with_fields(
+                status=pl.when(task).then(pl.lit("abandoned")).otherwise(pl.lit("ended")),
+                ended_at=last,
+            )
+        )
+        .otherwise(outcomes)
+    )
 
 
 def cut_point(stored: pl.DataFrame, new_messages: pl.DataFrame) -> datetime | None:
@@ -223,17 +235,14 @@ def cut_point(stored: pl.DataFrame, new_messages: pl.DataFrame) -> datetime | No
     Args:
         stored: The stored conversations' `timestamp`, `task_id`, `last_activity_at` and
             `status` (unnested from `context`, `metadata` and `outcomes`).
-        new_messages: The `event_time`, `task_id` and `intent` of the messages added since the
-            last build.
+        new_messages: The `event_time`, `event_id`, `kind`, `task_id` and `intent` of the
+            messages added since the last build.
     """
     if new_messages.is_empty():
         return None
     cut = min(_earliest(new_messages, "event_time") - LOOKBACK, _reopened(stored, new_messages))
     while True:
-        reaching = stored.filter(
-            (pl.col("timestamp") < cut)
-            & ((pl.col("last_activity_at") >= cut) | pl.col("status").is_in(OPEN))
-        )
+        reaching = stored.filter((pl.col("timestamp") < cut) & (pl.col("last_activity_at") >= cut))
         if reaching.is_empty():
             return cut
         cut = _earliest(reaching, "timestamp")
@@ -246,10 +255,15 @@ def _reopened(stored: pl.DataFrame, new_messages: pl.DataFrame) -> datetime:
     is an assignment after everything stored about the task: that opens a thread of its own.
     """
     named = (
-        new_messages.filter(pl.col("task_id").is_not_null())
-        .sort("event_time")
-        .group_by("task_id")
-        .agg(first=pl.col("event_time").first(), opens=pl.col("intent").first() == "assignment")
+        new_messages.filter(
+            pl.col("task_id").is_not_null() & (pl.col("kind") != "kanban_interaction")
+        )
+        .sort("event_time", "event_id")
+        .group_by("task_id", maintain_order=True)
+        .agg(
+            first=pl.col("event_time").first(),
+            opens=pl.col("intent").first().eq_missing("assignment"),
+        )
     )
     threads = stored.join(named, on="task_id")
     pulled = (

@@ -331,7 +331,7 @@ class DataQualityModel(TableModel):
 
 
 MESSAGES = TableSpec("silver/messages", MessageModel)
-CONVERSATIONS = TableSpec("silver/conversations", ConversationModel)
+CONVERSATIONS = TableSpec("silver/conversations", ConversationModel, file_bytes=1 << 20)
 DECISIONS = TableSpec("silver/decisions", DecisionModel)
 TASK_EVENTS = TableSpec("silver/task_events", TaskEventModel)
 TASKS = TableSpec("silver/tasks", TaskModel)
