@@ -13,6 +13,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
@@ -113,6 +114,26 @@ class Lake:
         if not self.exists(spec):
             return spec.empty().lazy()
         return pl.scan_delta(self.table(spec))
+
+    def latest(self, spec: TableSpec, column: str) -> datetime | None:
+        """The greatest value of a time column, from the files' statistics where they have it.
+
+        Delta keeps time statistics to the millisecond, so this is the latest time truncated to
+        the millisecond (the same whatever the file layout); files without statistics are read.
+        """
+        if not self.exists(spec):
+            return None
+        actions = pl.DataFrame(self.table(spec).get_add_actions(flatten=True))
+        name = f"max.{column}"
+        if actions.is_empty():
+            return None
+        if name in actions.columns and actions.get_column(name).null_count() == 0:
+            latest = actions.get_column(name).max()
+        else:
+            latest = self.scan(spec).select(pl.col(column).max()).collect().item()
+            latest = latest.replace(microsecond=latest.microsecond // 1000 * 1000)
+        assert isinstance(latest, datetime)
+        return latest
 
     def read(self, spec: TableSpec) -> pl.DataFrame:
         """The whole table (for small tables)."""

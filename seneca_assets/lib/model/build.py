@@ -199,11 +199,6 @@ def _rejudge_decisions(lake: Lake, report: SilverReport) -> None:
     report.decisions_rejudged += rows.height
 
 
-def _data_end(lake: Lake, spec: TableSpec, column: str) -> datetime | None:
-    end: datetime | None = lake.scan(spec).select(pl.col(column).max()).collect().item()
-    return end
-
-
 def _build_tasks(lake: Lake, acked: int, report: SilverReport) -> None:
     mark = lake.txn_version(TASKS, APP_ID)
     if mark >= acked:
@@ -220,7 +215,7 @@ def _build_tasks(lake: Lake, acked: int, report: SilverReport) -> None:
     fresh = tasks(facts, acked)
     kept = lake.read(TASKS).filter(~pl.col("task_id").is_in(touched.implode()))
     table = judge_abandoned(
-        pl.concat([kept, fresh]).sort("task_id"), _data_end(lake, EVENTS, "event_time")
+        pl.concat([kept, fresh]).sort("task_id"), lake.latest(EVENTS, "event_time")
     )
     lake.write(TASKS, table, mode="overwrite", txn=(APP_ID, acked))
     report.tasks_recomputed = fresh.height
@@ -268,20 +263,25 @@ def _build_conversations(lake: Lake, acked: int, report: SilverReport) -> None:
     if cut is None:
         lake.write(CONVERSATIONS, CONVERSATIONS.empty(), txn=(APP_ID, acked))
         return
-    end = _data_end(lake, MESSAGES, "event_time")
+    end = lake.latest(MESSAGES, "event_time")
     said = lake.scan(MESSAGES).filter(pl.col("event_time") >= cut).collect()
     built = conv.build(said, end, acked)
     # Open conversations before the cut keep their messages; they may only have gone quiet.
-    still_open = (
-        lake.scan(CONVERSATIONS)
-        .filter(
-            (pl.col("timestamp") < cut) & pl.col("outcomes").struct.field("status").is_in(conv.OPEN)
+    open_before = stored.filter((pl.col("timestamp") < cut) & pl.col("status").is_in(conv.OPEN))
+    settled = CONVERSATIONS.empty()
+    if not open_before.is_empty():
+        still_open = (
+            lake.scan(CONVERSATIONS)
+            .filter(
+                pl.col("timestamp").is_between(open_before.get_column("timestamp").min(), cut)
+                & (pl.col("timestamp") < cut)
+                & pl.col("outcomes").struct.field("status").is_in(conv.OPEN)
+            )
+            .collect()
         )
-        .collect()
-    )
-    settled = conv.settle(still_open, end).filter(
-        ~pl.col("outcomes").struct.field("status").is_in(conv.OPEN)
-    )
+        settled = conv.settle(still_open, end).filter(
+            ~pl.col("outcomes").struct.field("status").is_in(conv.OPEN)
+        )
     predicate = f"timestamp >= {_literal(cut)}"
     if not settled.is_empty():
         ids = ", ".join(f"'{i}'" for i in settled.get_column("id"))
@@ -351,28 +351,28 @@ def _activity_metrics(lake: Lake, acked: int) -> _Derived | None:
     return _Derived(rows, replaces, app)
 
 
-def _derive_metrics(lake: Lake, acked: int, report: SilverReport) -> None:
-    """Rewrite the derived metrics that tasks, conversations and activity changed, in one commit."""
-    derived = [
-        d
-        for d in (
-            _task_metrics(lake, acked),
-            _conversation_metrics(lake, acked),
-            _activity_metrics(lake, acked),
-        )
-        if d is not None
-    ]
-    if not derived:
+def _write_metrics(
+    lake: Lake, acked: int, derived: list[_Derived | None], report: SilverReport
+) -> None:
+    """Replace the derived metrics that tasks, conversations and activity changed, in one commit."""
+    changed = [d for d in derived if d is not None]
+    if not changed:
         return
-    rows = pl.concat([d.rows for d in derived])
+    rows = pl.concat([d.rows for d in changed])
     lake.write(
         METRICS,
         rows,
         mode="overwrite",
-        predicate=" OR ".join(f"({d.replaces})" for d in derived),
-        txn=[(d.app_id, acked) for d in derived],
+        predicate=" OR ".join(f"({d.replaces})" for d in changed),
+        txn=[(d.app_id, acked) for d in changed],
     )
     report.add(METRICS.name, rows.height)
+
+
+def _tasks_and_agents(lake: Lake, acked: int, report: SilverReport) -> _Derived | None:
+    _build_tasks(lake, acked, report)
+    _build_agents(lake, acked, report)
+    return _task_metrics(lake, acked)
 
 
 def build_silver(lake: Lake) -> SilverReport:
@@ -382,16 +382,14 @@ def build_silver(lake: Lake) -> SilverReport:
         acked = lake.txn_version(INGEST_FILES, INGEST_APP_ID)
         report.acknowledged_batch = acked
         _append_rows(lake, acked, report)
-
-        def decisions_tasks_agents() -> None:
-            _rejudge_decisions(lake, report)
-            _build_tasks(lake, acked, report)
-            _build_agents(lake, acked, report)
-
-        # The two chains read and write different tables; Delta and Polars release the GIL.
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="silver-entities") as other:
-            entities = other.submit(decisions_tasks_agents)
+        # Three chains that read and write different tables, side by side (Delta, DuckDB and
+        # Polars release the GIL); the metrics they derive are written together at the end.
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="silver-entities") as pool:
+            judged = pool.submit(_rejudge_decisions, lake, report)
+            people = pool.submit(_tasks_and_agents, lake, acked, report)
             _build_conversations(lake, acked, report)
-            entities.result()
-        _derive_metrics(lake, acked, report)
+            talk = [_conversation_metrics(lake, acked), _activity_metrics(lake, acked)]
+            derived = [people.result(), *talk]
+            judged.result()
+        _write_metrics(lake, acked, derived, report)
     return report
