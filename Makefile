@@ -39,6 +39,7 @@ docs: install
 
 bench: install
 	$(BIN)/python benchmarks/ingest.py
+	$(BIN)/python benchmarks/silver.py
 
 clean:
 	rm -rf $(VENV) data/lake data/dagster
