@@ -285,7 +285,9 @@ def _build_conversations(lake: Lake, acked: int, report: SilverReport) -> None:
     predicate = f"timestamp >= {_literal(cut)}"
     if not settled.is_empty():
         ids = ", ".join(f"'{i}'" for i in settled.get_column("id"))
-        since = _literal(settled.get_column("timestamp").min())  # type: ignore[arg-type]
+        earliest = settled.get_column("timestamp").min()
+        assert isinstance(earliest, datetime)
+        since = _literal(earliest)
         predicate = f"({predicate}) OR (timestamp >= {since} AND id IN ({ids}))"
     lake.write(
         CONVERSATIONS,
