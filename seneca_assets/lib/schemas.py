@@ -6,6 +6,7 @@ tables are created with the schema derived from them, so storage, validation and
 agree.
 """
 
+import functools
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -124,12 +125,17 @@ class TableSpec:
     @property
     def schema(self) -> pl.Schema:
         """The Polars schema of the table, in declaration order."""
-        columns = self.model.to_schema().columns
-        return pl.Schema({name: column.dtype.type for name, column in columns.items()})
+        return _polars_schema(self.model)
 
     def empty(self) -> pl.DataFrame:
         """A frame with the table's columns and no rows."""
         return pl.DataFrame(schema=self.schema)
+
+
+@functools.cache
+def _polars_schema(model: type[TableModel]) -> pl.Schema:
+    columns = model.to_schema().columns
+    return pl.Schema({name: column.dtype.type for name, column in columns.items()})
 
 
 EVENTS = TableSpec("bronze/events", EventModel, partition_by=("stream",))

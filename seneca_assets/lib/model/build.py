@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import polars as pl
 
@@ -231,7 +231,7 @@ def _build_agents(lake: Lake, acked: int, report: SilverReport) -> None:
     registered = new.filter(REGISTRATIONS).select(_BRONZE_COLUMNS).collect()
     partial, issues = agent_activity(seen, registered)
     issues_app = f"{APP_ID}/agents"
-    if lake.txn_version(DATA_QUALITY, issues_app) < acked:
+    if not issues.is_empty() and lake.txn_version(DATA_QUALITY, issues_app) < acked:
         lake.write(DATA_QUALITY, issues, txn=(issues_app, acked))
         report.issues += issues.height
     table = merge_agents(lake.read(AGENTS), partial, lake.read(TASKS), acked)
@@ -346,7 +346,10 @@ def _activity_metrics(lake: Lake, acked: int) -> _Derived | None:
     lo, hi = span.row(0)
     if lo is None:
         return _Derived(METRICS.empty(), "FALSE", app)
-    rows = activity_metrics(lake.scan(MESSAGES).filter(hour.is_between(lo, hi)).collect())
+    hours = lake.scan(MESSAGES).filter(
+        (pl.col("event_time") >= lo) & (pl.col("event_time") < hi + timedelta(hours=1))
+    )
+    rows = activity_metrics(hours.select("event_time", "kind", "sender", "recipient").collect())
     replaces = (
         f"derivation = 'activity' AND timestamp >= {_literal(lo)} AND timestamp <= {_literal(hi)}"
     )
