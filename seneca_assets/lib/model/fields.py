@@ -207,8 +207,11 @@ def _issues(out: pl.DataFrame, fields: Sequence[Field]) -> pl.DataFrame:
         )
         for f in fields
         if f.reported_as is not None
+        and out.get_column(f"_why_{f.name}").null_count() < out.height
     ]
-    issues = pl.concat(parts) if parts else DATA_QUALITY.empty().drop("issue_id")
+    if not parts:
+        return DATA_QUALITY.empty()
+    issues = pl.concat(parts)
     ids = hex_ids(issues, ["event_id", "table", "column"], "issue_id")
     return conform(issues.with_columns(ids), DATA_QUALITY.schema)
 

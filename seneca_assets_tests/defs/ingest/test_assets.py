@@ -114,7 +114,9 @@ def test_cli_reads_folders_from_the_environment(settings: IngestSettings):
     run = _seneca("run", env=env)
     assert run.returncode == 0, run.stderr
     assert "stored 2 events" in run.stdout
+    assert "silver built up to batch 1" in run.stdout, "seneca run builds silver after bronze"
     assert (settings.lake_dir / "bronze" / "events" / "_delta_log").is_dir()
+    assert (settings.lake_dir / "silver" / "system_events" / "_delta_log").is_dir()
 
 
 def test_cli_configuration_error_is_one_line_and_nonzero(tmp_path: Path):
