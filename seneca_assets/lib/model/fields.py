@@ -206,8 +206,7 @@ def _issues(out: pl.DataFrame, fields: Sequence[Field]) -> pl.DataFrame:
             ingest_batch=pl.col("_batch"),
         )
         for f in fields
-        if f.reported_as is not None
-        and out.get_column(f"_why_{f.name}").null_count() < out.height
+        if f.reported_as is not None and out.get_column(f"_why_{f.name}").null_count() < out.height
     ]
     if not parts:
         return DATA_QUALITY.empty()
