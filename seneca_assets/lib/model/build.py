@@ -118,6 +118,11 @@ def _bronze(lake: Lake, after: int, upto: int) -> pl.LazyFrame:
     return lake.scan(EVENTS).filter(pl.col("ingest_batch").is_between(after + 1, upto))
 
 
+def _since(lake: Lake, spec: TableSpec, mark: int) -> pl.LazyFrame:
+    """The rows of a per-row table from bronze batches after `mark`."""
+    return lake.scan(spec).filter(pl.col("ingest_batch") > mark)
+
+
 def _model_rows(events: pl.DataFrame, helpers: ThreadPoolExecutor) -> dict[TableSpec, pl.DataFrame]:
     """Every per-row table's rows of `events`, each with `ingest_batch`.
 
@@ -204,12 +209,7 @@ def _build_tasks(lake: Lake, acked: int, report: SilverReport) -> None:
     if mark >= acked:
         return
     touched = (
-        lake.scan(TASK_EVENTS)
-        .filter(pl.col("ingest_batch") > mark)
-        .select("task_id")
-        .unique()
-        .collect()
-        .get_column("task_id")
+        _since(lake, TASK_EVENTS, mark).select("task_id").unique().collect().get_column("task_id")
     )
     facts = lake.scan(TASK_EVENTS).filter(pl.col("task_id").is_in(touched.implode())).collect()
     fresh = tasks(facts, acked)
@@ -244,8 +244,7 @@ def _build_conversations(lake: Lake, acked: int, report: SilverReport) -> None:
     if mark >= acked:
         return
     new = (
-        lake.scan(MESSAGES)
-        .filter(pl.col("ingest_batch") > mark)
+        _since(lake, MESSAGES, mark)
         .select("event_time", "event_id", "kind", "task_id", "intent")
         .collect()
     )
@@ -337,12 +336,7 @@ def _activity_metrics(lake: Lake, acked: int) -> _Derived | None:
     if mark >= acked:
         return None
     hour = pl.col("event_time").dt.truncate("1h")
-    span = (
-        lake.scan(MESSAGES)
-        .filter(pl.col("ingest_batch") > mark)
-        .select(lo=hour.min(), hi=hour.max())
-        .collect()
-    )
+    span = _since(lake, MESSAGES, mark).select(lo=hour.min(), hi=hour.max()).collect()
     lo, hi = span.row(0)
     if lo is None:
         return _Derived(METRICS.empty(), "FALSE", app)

@@ -34,9 +34,8 @@ from seneca_assets.lib.model.tables import (
     TASKS,
 )
 from seneca_assets.lib.schemas import EVENTS, TableSpec
+from seneca_assets_tests.lib.model.pipeline import Record, run_pipeline, write_logs
 
-Record = dict[str, Any]
-"""One log line, as a JSON object."""
 BASE = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 BAD_AT = 30.0
 """Seconds after BASE of the line with the unusable field (every other line is elsewhere)."""
@@ -164,20 +163,6 @@ def _registration(at: float, **fields: Any) -> Record:
 # --------------------------------------------------------------------------------------------
 # Running the pipeline
 # --------------------------------------------------------------------------------------------
-
-
-def _write(logs: Path, files: dict[str, list[Record]], *, append: bool = False) -> None:
-    for name, records in files.items():
-        text = "".join(json.dumps(record) + "\n" for record in records)
-        with (logs / name).open("a" if append else "w") as out:
-            out.write(text)
-
-
-def _run(logs: Path, lake_dir: Path) -> Lake:
-    ingest(IngestSettings(log_dir=logs, lake_dir=lake_dir, tail_grace_s=0))
-    lake = Lake(lake_dir)
-    build_silver(lake)
-    return lake
 
 
 def _event_id(lake: Lake, seconds: float) -> str:
@@ -560,8 +545,8 @@ CASES: dict[str, Case] = {
 
 @pytest.mark.parametrize("case", list(CASES.values()), ids=list(CASES))
 def test_an_unusable_field_keeps_its_row_and_is_recorded(logs: Path, lake_dir: Path, case: Case):
-    _write(logs, case.files)
-    lake = _run(logs, lake_dir)
+    write_logs(logs, case.files)
+    lake = run_pipeline(logs, lake_dir)
     event_id = _event_id(lake, BAD_AT)
 
     key_column = _EVENT_COLUMN.get(case.table.name, "event_id")
@@ -615,8 +600,8 @@ CLEAN = {
 
 
 def test_clean_lines_record_no_issue(logs: Path, lake_dir: Path):
-    _write(logs, CLEAN)
-    lake = _run(logs, lake_dir)
+    write_logs(logs, CLEAN)
+    lake = run_pipeline(logs, lake_dir)
 
     assert lake.read(DATA_QUALITY).is_empty()
     assert lake.read(MESSAGES).height == 7
@@ -636,8 +621,8 @@ def test_a_missing_or_null_field_is_null_without_an_issue(logs: Path, lake_dir: 
         AUDIT_FILE: [_tool_call(3, details={"arguments": {"agent_id": "agent-1"}})],
         SENECA_FILE: [_metric(4, value=None, tags=None)],
     }
-    _write(logs, files)
-    lake = _run(logs, lake_dir)
+    write_logs(logs, files)
+    lake = run_pipeline(logs, lake_dir)
 
     assert lake.read(DATA_QUALITY).is_empty()
     said = lake.read(MESSAGES).filter(pl.col("kind") == "worker_communication")
@@ -668,8 +653,8 @@ MORE_BAD_LINES = {
 
 
 def test_rebuilding_records_each_issue_once(logs: Path, lake_dir: Path):
-    _write(logs, BAD_LINES)
-    lake = _run(logs, lake_dir)
+    write_logs(logs, BAD_LINES)
+    lake = run_pipeline(logs, lake_dir)
     first = lake.read(DATA_QUALITY).sort("issue_id")
     assert set(first.select("table", "column").rows()) >= {
         (MESSAGES.name, "task_id"),
@@ -694,8 +679,8 @@ def test_rebuilding_records_each_issue_once(logs: Path, lake_dir: Path):
     build_silver(lake)
     assert lake.read(DATA_QUALITY).sort("issue_id").equals(first)
 
-    _write(logs, MORE_BAD_LINES, append=True)
-    lake = _run(logs, lake_dir)
+    write_logs(logs, MORE_BAD_LINES, append=True)
+    lake = run_pipeline(logs, lake_dir)
     build_silver(lake)
     after = lake.read(DATA_QUALITY)
     assert after.get_column("issue_id").is_unique().all()
@@ -711,15 +696,15 @@ def test_issues_of_one_build_equal_those_of_two(tmp_path: Path):
     once, twice = tmp_path / "once", tmp_path / "twice"
     for folder in (once, twice):
         (folder / "logs").mkdir(parents=True)
-    _write(once / "logs", BAD_LINES)
-    _write(once / "logs", MORE_BAD_LINES, append=True)
-    _write(twice / "logs", BAD_LINES)
-    _run(twice / "logs", twice / "lake")
-    _write(twice / "logs", MORE_BAD_LINES, append=True)
+    write_logs(once / "logs", BAD_LINES)
+    write_logs(once / "logs", MORE_BAD_LINES, append=True)
+    write_logs(twice / "logs", BAD_LINES)
+    run_pipeline(twice / "logs", twice / "lake")
+    write_logs(twice / "logs", MORE_BAD_LINES, append=True)
 
     columns = ["issue_id", "event_id", "table", "column", "field_path", "reason", "value"]
-    whole = _run(once / "logs", once / "lake").read(DATA_QUALITY).select(columns)
-    parts = _run(twice / "logs", twice / "lake").read(DATA_QUALITY).select(columns)
+    whole = run_pipeline(once / "logs", once / "lake").read(DATA_QUALITY).select(columns)
+    parts = run_pipeline(twice / "logs", twice / "lake").read(DATA_QUALITY).select(columns)
     assert whole.sort("issue_id").equals(parts.sort("issue_id"))
 
 
@@ -729,7 +714,7 @@ def test_issues_of_one_build_equal_those_of_two(tmp_path: Path):
 
 
 def test_non_finite_number_text_is_unusable(logs: Path, lake_dir: Path):
-    _write(
+    write_logs(
         logs,
         {
             SENECA_FILE: [_metric(BAD_AT, value="NaN")],
@@ -738,7 +723,7 @@ def test_non_finite_number_text_is_unusable(logs: Path, lake_dir: Path):
             ],
         },
     )
-    lake = _run(logs, lake_dir)
+    lake = run_pipeline(logs, lake_dir)
     metric_event, call_event = _event_id(lake, BAD_AT), _event_id(lake, BAD_AT + 1)
 
     given = lake.read(METRICS).filter(pl.col("event_id") == metric_event)
@@ -752,14 +737,14 @@ def test_non_finite_number_text_is_unusable(logs: Path, lake_dir: Path):
 
 
 def test_every_issue_names_a_row_its_table_keeps(logs: Path, lake_dir: Path):
-    _write(
+    write_logs(
         logs,
         {
             AUDIT_FILE: [_tool_call(BAD_AT, tool="ping", success="yes")],
             REALTIME_FILE: [_project_state(BAD_AT + 1, "lots")],
         },
     )
-    lake = _run(logs, lake_dir)
+    lake = run_pipeline(logs, lake_dir)
 
     keys = {
         MESSAGES.name: (MESSAGES, "event_id"),
@@ -779,8 +764,8 @@ def test_every_issue_names_a_row_its_table_keeps(logs: Path, lake_dir: Path):
 
 
 def test_an_issue_names_the_column_left_null(logs: Path, lake_dir: Path):
-    _write(logs, {AGENT_EVENTS_FILE: [_ae_assignment(BAD_AT, "four")]})
-    lake = _run(logs, lake_dir)
+    write_logs(logs, {AGENT_EVENTS_FILE: [_ae_assignment(BAD_AT, "four")]})
+    lake = run_pipeline(logs, lake_dir)
 
     (issue,) = _issues(lake, _event_id(lake, BAD_AT)).iter_rows(named=True)
     assert issue["table"] == TASK_EVENTS.name

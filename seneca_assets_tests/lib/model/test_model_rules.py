@@ -7,7 +7,6 @@ message, and what belongs to which conversation.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,10 +14,7 @@ from typing import Any
 import polars as pl
 import pytest
 
-from seneca_assets.lib.config import IngestSettings
-from seneca_assets.lib.ingest import ingest
 from seneca_assets.lib.lake import Lake
-from seneca_assets.lib.model.build import build_silver
 from seneca_assets.lib.model.tables import (
     AGENTS,
     CONVERSATIONS,
@@ -29,9 +25,8 @@ from seneca_assets.lib.model.tables import (
     TASKS,
 )
 from seneca_assets.lib.schemas import TableSpec
+from seneca_assets_tests.lib.model.pipeline import Record, run_pipeline, write_logs
 
-Record = dict[str, Any]
-"""One log line, as a JSON object."""
 BASE = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 CONVERSATIONS_FILE = "conversations_20261127_100000.jsonl"
 REALTIME_FILE = "realtime_20261127_100000.jsonl"
@@ -211,23 +206,9 @@ def _tool_call(at: float, tool: str, arguments: dict[str, Any], client: str = "a
 # --------------------------------------------------------------------------------------------
 
 
-def _write(logs: Path, files: dict[str, list[Record]], *, append: bool = False) -> None:
-    for name, records in files.items():
-        text = "".join(json.dumps(record) + "\n" for record in records)
-        with (logs / name).open("a" if append else "w") as out:
-            out.write(text)
-
-
-def _run(logs: Path, lake_dir: Path) -> Lake:
-    ingest(IngestSettings(log_dir=logs, lake_dir=lake_dir, tail_grace_s=0))
-    lake = Lake(lake_dir)
-    build_silver(lake)
-    return lake
-
-
 def _built(logs: Path, lake_dir: Path, files: dict[str, list[Record]]) -> Lake:
-    _write(logs, files)
-    return _run(logs, lake_dir)
+    write_logs(logs, files)
+    return run_pipeline(logs, lake_dir)
 
 
 def _two_ways(
@@ -243,12 +224,16 @@ def _two_ways(
     once, twice = tmp_path / "once", tmp_path / "twice"
     for folder in (once, twice):
         (folder / "logs").mkdir(parents=True)
-    _write(once / "logs", first)
-    _write(once / "logs", then, append=True)
-    _write(twice / "logs", first)
-    early = _run(twice / "logs", twice / "lake").read(spec)
-    _write(twice / "logs", then, append=True)
-    return early, _run(twice / "logs", twice / "lake"), _run(once / "logs", once / "lake")
+    write_logs(once / "logs", first)
+    write_logs(once / "logs", then, append=True)
+    write_logs(twice / "logs", first)
+    early = run_pipeline(twice / "logs", twice / "lake").read(spec)
+    write_logs(twice / "logs", then, append=True)
+    return (
+        early,
+        run_pipeline(twice / "logs", twice / "lake"),
+        run_pipeline(once / "logs", once / "lake"),
+    )
 
 
 def _same(spec: TableSpec, left: Lake, right: Lake, key: str, drop: tuple[str, ...]) -> None:
@@ -528,7 +513,7 @@ REREGISTERED = {
 
 
 def test_one_agent_across_streams(logs: Path, lake_dir: Path):
-    _write(logs, REGISTERED)
+    write_logs(logs, REGISTERED)
     lake = _built(logs, lake_dir, REREGISTERED)
 
     agents = lake.read(AGENTS)
