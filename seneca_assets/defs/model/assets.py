@@ -4,14 +4,20 @@ import dagster as dg
 
 from seneca_assets.defs.ingest.assets import EVENTS_KEY, table_spec
 from seneca_assets.defs.resources import LakeResource
-from seneca_assets.lib.model.build import build_silver
+from seneca_assets.lib.model.build import SilverReport, build_silver
 from seneca_assets.lib.model.checks import (
     KEYS,
     data_span,
     reconcile_messages,
     table_health,
 )
-from seneca_assets.lib.model.tables import MESSAGES, SILVER_TABLES
+from seneca_assets.lib.model.tables import (
+    CONVERSATIONS,
+    DECISIONS,
+    MESSAGES,
+    SILVER_TABLES,
+    TASKS,
+)
 from seneca_assets.lib.schemas import TableSpec
 
 SILVER_POOL = "seneca_silver"
@@ -21,6 +27,19 @@ MESSAGES_KEY = dg.AssetKey(MESSAGES.name.split("/"))
 
 def _key(table: TableSpec) -> dg.AssetKey:
     return dg.AssetKey(table.name.split("/"))
+
+
+def _build_facts(table: TableSpec, report: SilverReport) -> dict[str, str | int]:
+    """What this build did that concerns `table`, beyond its row counts."""
+    if table is MESSAGES:
+        return {"silver_build": report.summary()}
+    if table is CONVERSATIONS and report.conversations_cut is not None:
+        return {"rebuilt_from": report.conversations_cut.isoformat()}
+    if table is TASKS:
+        return {"tasks_recomputed": report.tasks_recomputed}
+    if table is DECISIONS:
+        return {"decisions_rejudged": report.decisions_rejudged}
+    return {}
 
 
 def _checks(table: TableSpec) -> list[dg.AssetCheckSpec]:
@@ -69,7 +88,7 @@ def silver_model(context: dg.AssetExecutionContext, lake: LakeResource):
                 "dagster/row_count": health.rows,
                 "rows_written": report.rows.get(table.name, 0),
                 "built_up_to_batch": report.acknowledged_batch,
-                **({"silver_build": report.summary()} if table is MESSAGES else {}),
+                **_build_facts(table, report),
             },
         )
         yield dg.AssetCheckResult(

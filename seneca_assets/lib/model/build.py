@@ -114,13 +114,12 @@ def _literal(moment: datetime) -> str:
     return f"'{moment.astimezone(UTC).isoformat()}'"
 
 
-def _bronze(lake: Lake, after: int, upto: int) -> pl.LazyFrame:
-    return lake.scan(EVENTS).filter(pl.col("ingest_batch").is_between(after + 1, upto))
-
-
-def _since(lake: Lake, spec: TableSpec, mark: int) -> pl.LazyFrame:
-    """The rows of a per-row table from bronze batches after `mark`."""
-    return lake.scan(spec).filter(pl.col("ingest_batch") > mark)
+def _since(lake: Lake, spec: TableSpec, mark: int, upto: int | None = None) -> pl.LazyFrame:
+    """The rows of bronze/events (or a per-row table) from the batches after `mark`."""
+    batch = pl.col("ingest_batch")
+    return lake.scan(spec).filter(
+        batch > mark if upto is None else batch.is_between(mark + 1, upto)
+    )
 
 
 def _model_rows(events: pl.DataFrame, helpers: ThreadPoolExecutor) -> dict[TableSpec, pl.DataFrame]:
@@ -174,7 +173,7 @@ def _append_rows(lake: Lake, acked: int, report: SilverReport) -> None:
     ):
         while after < acked:
             upto = min(acked, after + SLICE_BATCHES)
-            events = _bronze(lake, after, upto).select(_BRONZE_COLUMNS).collect()
+            events = _since(lake, EVENTS, after, upto).select(_BRONZE_COLUMNS).collect()
             rows = _model_rows(events, helpers)
             del events
             if writing is not None:
@@ -226,7 +225,7 @@ def _build_agents(lake: Lake, acked: int, report: SilverReport) -> None:
     mark = lake.txn_version(AGENTS, APP_ID)
     if mark >= acked:
         return
-    new = _bronze(lake, mark, acked)
+    new = _since(lake, EVENTS, mark, acked)
     seen = new.select("agent_id", "event_time", "kind").collect()
     registered = new.filter(REGISTRATIONS).select(_BRONZE_COLUMNS).collect()
     partial, issues = agent_activity(seen, registered)
