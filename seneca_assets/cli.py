@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from seneca_assets.lib.config import ConfigurationError, IngestSettings
+from seneca_assets.lib.config import ConfigurationError, IngestSettings, ModelSettings
 from seneca_assets.lib.lake import Lake
 
 EXIT_CONFIG = 2
@@ -19,6 +19,7 @@ EXIT_RUN_FAILED = 1
 def _settings(args: argparse.Namespace) -> IngestSettings:
     """Settings from the command line and environment, checked; sets the environment for Dagster."""
     settings = IngestSettings.from_env(args.logs, args.lake).validated()
+    ModelSettings.from_env()
     Lake(settings.lake_dir).ensure_writable()
     os.environ["SENECA_LOG_DIR"] = str(settings.log_dir.resolve())
     os.environ["SENECA_LAKE_DIR"] = str(settings.lake_dir.resolve())

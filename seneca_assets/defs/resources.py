@@ -2,16 +2,16 @@
 
 import dagster as dg
 
-from seneca_assets.lib.config import IngestSettings
+from seneca_assets.lib.config import IngestSettings, ModelSettings
 from seneca_assets.lib.lake import Lake
 
 
 class LakeResource(dg.ConfigurableResource):
     """The Marcus log folder and the lake.
 
-    Unset fields fall back to `SENECA_LOG_DIR`, `SENECA_LAKE_DIR`, `SENECA_NAIVE_TZ` and
-    `SENECA_TAIL_GRACE_S` when a run starts, so the same definitions serve the UI, the daemon and
-    the `seneca` command.
+    Unset fields fall back to `SENECA_LOG_DIR`, `SENECA_LAKE_DIR`, `SENECA_NAIVE_TZ`,
+    `SENECA_TAIL_GRACE_S` and `SENECA_ABANDON_AFTER_H` when a run starts, so the same
+    definitions serve the UI, the daemon and the `seneca` command.
     """
 
     log_dir: str | None = None
@@ -20,6 +20,10 @@ class LakeResource(dg.ConfigurableResource):
     def settings(self) -> IngestSettings:
         """The ingestion settings in force for this run."""
         return IngestSettings.from_env(self.log_dir, self.lake_dir)
+
+    def model_settings(self) -> ModelSettings:
+        """How the silver model judges abandonment (`SENECA_ABANDON_AFTER_H`)."""
+        return ModelSettings.from_env()
 
     def lake(self) -> Lake:
         """The lake this run writes to."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from seneca_assets.lib.timestamps import check_time_zone
@@ -13,6 +14,10 @@ DEFAULT_LAKE_DIR = "data/lake"
 DEFAULT_NAIVE_TZ = "UTC"
 DEFAULT_TAIL_GRACE_S = 3600.0
 """An unterminated last line is taken as it is once its file has been still this long."""
+
+
+DEFAULT_ABANDON_AFTER_H = 24.0
+"""An open task or task thread without a line for this long is abandoned."""
 
 
 class ConfigurationError(ValueError):
@@ -61,3 +66,29 @@ class IngestSettings:
         if self.tail_grace_s < 0:
             raise ConfigurationError("SENECA_TAIL_GRACE_S must not be negative")
         return self
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    """How the silver model judges what it cannot read in the logs."""
+
+    abandon_after_h: float = DEFAULT_ABANDON_AFTER_H
+
+    @classmethod
+    def from_env(cls) -> ModelSettings:
+        """Settings from `SENECA_ABANDON_AFTER_H`, checked; ConfigurationError says what to fix."""
+        text = os.environ.get("SENECA_ABANDON_AFTER_H", str(DEFAULT_ABANDON_AFTER_H))
+        try:
+            hours = float(text)
+        except ValueError as exc:
+            raise ConfigurationError(
+                f"SENECA_ABANDON_AFTER_H={text!r} is not a number of hours"
+            ) from exc
+        if not hours > 0:
+            raise ConfigurationError("SENECA_ABANDON_AFTER_H must be a positive number of hours")
+        return cls(abandon_after_h=hours)
+
+    @property
+    def abandon_after(self) -> timedelta:
+        """`abandon_after_h` as a duration."""
+        return timedelta(hours=self.abandon_after_h)

@@ -76,7 +76,7 @@ def silver_model(context: dg.AssetExecutionContext, lake: LakeResource):
     per row; tasks, agents and conversations are recomputed for what the new rows touch.
     """
     store = lake.lake()
-    report = build_silver(store)
+    report = build_silver(store, lake.model_settings())
     context.log.info(report.summary())
     span = data_span(store)
     for table in SILVER_TABLES:

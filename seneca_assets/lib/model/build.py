@@ -26,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 
 import polars as pl
 
+from seneca_assets.lib.config import ModelSettings
 from seneca_assets.lib.ingest import APP_ID as INGEST_APP_ID
 from seneca_assets.lib.lake import Lake
 from seneca_assets.lib.model import conversations as conv
@@ -203,7 +204,7 @@ def _rejudge_decisions(lake: Lake, report: SilverReport) -> None:
     report.decisions_rejudged += rows.height
 
 
-def _build_tasks(lake: Lake, acked: int, report: SilverReport) -> None:
+def _build_tasks(lake: Lake, acked: int, settings: ModelSettings, report: SilverReport) -> None:
     mark = lake.txn_version(TASKS, APP_ID)
     if mark >= acked:
         return
@@ -214,7 +215,9 @@ def _build_tasks(lake: Lake, acked: int, report: SilverReport) -> None:
     fresh = tasks(facts, acked)
     kept = lake.read(TASKS).filter(~pl.col("task_id").is_in(touched.implode()))
     table = judge_abandoned(
-        pl.concat([kept, fresh]).sort("task_id"), lake.latest(EVENTS, "event_time")
+        pl.concat([kept, fresh]).sort("task_id"),
+        lake.latest(EVENTS, "event_time"),
+        settings.abandon_after,
     )
     lake.write(TASKS, table, mode="overwrite", txn=(APP_ID, acked))
     report.tasks_recomputed = fresh.height
@@ -238,7 +241,9 @@ def _build_agents(lake: Lake, acked: int, report: SilverReport) -> None:
     report.add(AGENTS.name, partial.height)
 
 
-def _build_conversations(lake: Lake, acked: int, report: SilverReport) -> None:
+def _build_conversations(
+    lake: Lake, acked: int, settings: ModelSettings, report: SilverReport
+) -> None:
     mark = lake.txn_version(CONVERSATIONS, APP_ID)
     if mark >= acked:
         return
@@ -258,44 +263,55 @@ def _build_conversations(lake: Lake, acked: int, report: SilverReport) -> None:
         .collect()
     )
     cut = conv.cut_point(stored, new)
-    if cut is None:
-        lake.write(CONVERSATIONS, CONVERSATIONS.empty(), txn=(APP_ID, acked))
-        return
-    end = lake.latest(MESSAGES, "event_time")
-    said = lake.scan(MESSAGES).filter(pl.col("event_time") >= cut).collect()
-    built = conv.build(said, end, acked)
-    # Open conversations before the cut keep their messages; they may only have gone quiet.
-    open_before = stored.filter((pl.col("timestamp") < cut) & pl.col("status").is_in(conv.OPEN))
-    settled = CONVERSATIONS.empty()
-    if not open_before.is_empty():
-        still_open = (
-            lake.scan(CONVERSATIONS)
-            .filter(
-                pl.col("timestamp").is_between(open_before.get_column("timestamp").min(), cut)
-                & (pl.col("timestamp") < cut)
-                & pl.col("outcomes").struct.field("status").is_in(conv.OPEN)
-            )
-            .collect()
-        )
-        settled = conv.settle(still_open, end).filter(
-            ~pl.col("outcomes").struct.field("status").is_in(conv.OPEN)
-        )
-    predicate = f"timestamp >= {_literal(cut)}"
+    end = lake.latest(EVENTS, "event_time")
+    built, replaced = CONVERSATIONS.empty(), []
+    if cut is not None:
+        said = lake.scan(MESSAGES).filter(pl.col("event_time") >= cut).collect()
+        built = conv.settle(conv.build(said, acked), end, settings.abandon_after)
+        replaced.append(f"timestamp >= {_literal(cut)}")
+    settled = _settle_before(lake, stored, cut, end, settings)
     if not settled.is_empty():
         ids = ", ".join(f"'{i}'" for i in settled.get_column("id"))
         earliest = settled.get_column("timestamp").min()
         assert isinstance(earliest, datetime)
-        since = _literal(earliest)
-        predicate = f"({predicate}) OR (timestamp >= {since} AND id IN ({ids}))"
-    lake.write(
-        CONVERSATIONS,
-        pl.concat([built, settled]),
-        mode="overwrite",
-        predicate=predicate,
-        txn=(APP_ID, acked),
-    )
+        replaced.append(f"timestamp >= {_literal(earliest)} AND id IN ({ids})")
+    if replaced:
+        predicate = " OR ".join(f"({p})" for p in replaced)
+        frame = pl.concat([built, settled])
+        lake.write(CONVERSATIONS, frame, mode="overwrite", predicate=predicate, txn=(APP_ID, acked))
+    else:
+        lake.write(CONVERSATIONS, CONVERSATIONS.empty(), txn=(APP_ID, acked))
     report.conversations_cut = cut
     report.add(CONVERSATIONS.name, built.height + settled.height)
+
+
+def _settle_before(
+    lake: Lake,
+    stored: pl.DataFrame,
+    cut: datetime | None,
+    end: datetime | None,
+    settings: ModelSettings,
+) -> pl.DataFrame:
+    """Open conversations before the cut (all, without one) that have gone quiet by `end`.
+
+    They keep their messages: only their outcome changes as the end of the data moves.
+    """
+    before = pl.col("timestamp") < cut if cut is not None else pl.lit(True)
+    open_before = stored.filter(before & pl.col("status").is_in(conv.OPEN))
+    if open_before.is_empty():
+        return CONVERSATIONS.empty()
+    still_open = (
+        lake.scan(CONVERSATIONS)
+        .filter(
+            (pl.col("timestamp") >= open_before.get_column("timestamp").min())
+            & before
+            & pl.col("outcomes").struct.field("status").is_in(conv.OPEN)
+        )
+        .collect()
+    )
+    return conv.settle(still_open, end, settings.abandon_after).filter(
+        ~pl.col("outcomes").struct.field("status").is_in(conv.OPEN)
+    )
 
 
 @dataclass(frozen=True)
@@ -367,14 +383,17 @@ def _write_metrics(
     report.add(METRICS.name, rows.height)
 
 
-def _tasks_and_agents(lake: Lake, acked: int, report: SilverReport) -> _Derived | None:
-    _build_tasks(lake, acked, report)
+def _tasks_and_agents(
+    lake: Lake, acked: int, settings: ModelSettings, report: SilverReport
+) -> _Derived | None:
+    _build_tasks(lake, acked, settings, report)
     _build_agents(lake, acked, report)
     return _task_metrics(lake, acked)
 
 
-def build_silver(lake: Lake) -> SilverReport:
+def build_silver(lake: Lake, settings: ModelSettings | None = None) -> SilverReport:
     """Bring every silver table up to the last acknowledged bronze batch."""
+    settings = settings or ModelSettings()
     report = SilverReport()
     with lake.lock(LOCK_NAME):
         acked = lake.txn_version(INGEST_FILES, INGEST_APP_ID)
@@ -384,8 +403,8 @@ def build_silver(lake: Lake) -> SilverReport:
         # Polars release the GIL); the metrics they derive are written together at the end.
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="silver-entities") as pool:
             judged = pool.submit(_rejudge_decisions, lake, report)
-            people = pool.submit(_tasks_and_agents, lake, acked, report)
-            _build_conversations(lake, acked, report)
+            people = pool.submit(_tasks_and_agents, lake, acked, settings, report)
+            _build_conversations(lake, acked, settings, report)
             talk = [_conversation_metrics(lake, acked), _activity_metrics(lake, acked)]
             derived = [people.result(), *talk]
             judged.result()

@@ -26,10 +26,9 @@ from seneca_assets.lib.model.tables import CONVERSATIONS, MessageRef
 SESSION_GAP = timedelta(minutes=30)
 ASSIGNMENT_ANSWER = timedelta(minutes=10)
 BLOCKER_ANSWER = timedelta(hours=1)
-ABANDON_AFTER = timedelta(hours=24)
 LOOKBACK = timedelta(hours=2)
 """Longer than every window above, so a new message can only change conversations that reach
-past its time minus LOOKBACK."""
+past its time minus LOOKBACK (abandonment excepted: `settle` judges it alone)."""
 OPEN = ("in_progress", "blocked")
 UNBOUNDED_PARTIES = ("kanban", "marcus")
 """Parties that are never quiet for long on a busy server: their sessions also end with each
@@ -107,11 +106,10 @@ def _episodes(threads: pl.DataFrame) -> pl.DataFrame:
     ).drop("opened", "episode")
 
 
-def build(messages: pl.DataFrame, data_end: datetime | None, built_batch: int) -> pl.DataFrame:
+def build(messages: pl.DataFrame, built_batch: int) -> pl.DataFrame:
     """Conversations of `messages` (every message from some cut on), in the table's shape.
 
-    `data_end` (the time of the latest message stored) decides which open conversations have
-    gone quiet for long enough to be abandoned or ended.
+    Which open conversations have gone quiet is judged afterwards, by `settle`.
     """
     if messages.is_empty():
         return CONVERSATIONS.empty()
@@ -132,10 +130,10 @@ def build(messages: pl.DataFrame, data_end: datetime | None, built_batch: int) -
     )
     members = pl.concat([threads, loose.drop("run")]).sort("event_time", "event_id")
     members = members.with_columns(hex_ids(members, ["conversation", "key"], "id"))
-    return _aggregate(members, data_end, built_batch)
+    return _aggregate(members, built_batch)
 
 
-def _aggregate(members: pl.DataFrame, data_end: datetime | None, built_batch: int) -> pl.DataFrame:
+def _aggregate(members: pl.DataFrame, built_batch: int) -> pl.DataFrame:
     message = pl.struct(
         message_id="message_id",
         timestamp="event_time",
@@ -159,7 +157,6 @@ def _aggregate(members: pl.DataFrame, data_end: datetime | None, built_batch: in
         agent_id=pl.coalesce(assigned_agent, pl.col("agent_id").drop_nulls().last()),
         project_id=pl.col("project_id").drop_nulls().last(),
         last_step=lifecycle.last(),
-        completed=(pl.col("intent") == "completion").any(),
         ended_at=ended.last(),
         blockers=(pl.col("intent") == "blocker").sum(),
         last_progress=pl.col("progress").drop_nulls().last(),
@@ -198,13 +195,15 @@ def _aggregate(members: pl.DataFrame, data_end: datetime | None, built_batch: in
         metadata=pl.struct("message_count", "last_activity_at", "first_event_id", "last_event_id"),
         built_batch=pl.lit(built_batch),
     )
-    return settle(conform(frame, CONVERSATIONS.schema), data_end).sort("timestamp", "id")
+    return conform(frame, CONVERSATIONS.schema).sort("timestamp", "id")
 
 
-def settle(conversations: pl.DataFrame, data_end: datetime | None) -> pl.DataFrame:
+def settle(
+    conversations: pl.DataFrame, data_end: datetime | None, abandon_after: timedelta
+) -> pl.DataFrame:
     """Close the open conversations that have gone quiet by `data_end`.
 
-    An open task thread without a line for ABANDON_AFTER is abandoned; a session without one
+    An open task thread without a line for `abandon_after` is abandoned; a session without one
     for SESSION_GAP has ended. Either ends at its last activity. Nothing else about a
     conversation depends on the end of the data, so stored conversations can be settled again
     without being rebuilt.
@@ -215,7 +214,7 @@ def settle(conversations: pl.DataFrame, data_end: datetime | None) -> pl.DataFra
     task = context.struct.field("kind") == "task"
     last = metadata.struct.field("last_activity_at")
     quiet = outcomes.struct.field("status").is_in(OPEN) & (
-        last < pl.lit(data_end) - pl.when(task).then(ABANDON_AFTER).otherwise(SESSION_GAP)
+        last < pl.lit(data_end) - pl.when(task).then(abandon_after).otherwise(SESSION_GAP)
     )
     return conversations.with_columns(
         outcomes=pl.when(quiet)

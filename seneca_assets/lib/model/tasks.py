@@ -17,9 +17,6 @@ import polars as pl
 from seneca_assets.lib.model.fields import conform
 from seneca_assets.lib.model.tables import TASKS
 
-ABANDON_AFTER = timedelta(hours=24)
-"""An open task with no line for this long before the end of the data is `abandoned`."""
-
 _PREFERENCE = ("conversations", "legacy", "realtime", "agent_events", "audit", "plan")
 _STEPS = {
     "assigned": "assigned",
@@ -126,11 +123,13 @@ def tasks(facts: pl.DataFrame, built_batch: int) -> pl.DataFrame:
     return conform(frame, TASKS.schema).sort("task_id")
 
 
-def judge_abandoned(frame: pl.DataFrame, data_end: datetime | None) -> pl.DataFrame:
-    """Mark open tasks without a line for ABANDON_AFTER before `data_end` as abandoned."""
+def judge_abandoned(
+    frame: pl.DataFrame, data_end: datetime | None, abandon_after: timedelta
+) -> pl.DataFrame:
+    """Mark open tasks without a line for `abandon_after` before `data_end` as abandoned."""
     if data_end is None:
         return frame
     stale = pl.col("status").is_in(["in_progress", "blocked"]) & (
-        pl.col("last_activity_at") < data_end - ABANDON_AFTER
+        pl.col("last_activity_at") < data_end - abandon_after
     )
     return frame.with_columns(status=pl.when(stale).then(pl.lit("abandoned")).otherwise("status"))

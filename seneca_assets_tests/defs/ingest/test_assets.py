@@ -128,11 +128,13 @@ def test_cli_configuration_error_is_one_line_and_nonzero(tmp_path: Path):
     assert not (tmp_path / "lake").exists()
 
 
-def test_cli_rejects_a_bad_time_zone_or_grace_period(settings: IngestSettings):
+def test_cli_rejects_a_bad_time_zone_grace_period_or_abandonment(settings: IngestSettings):
     folders = ["--logs", str(settings.log_dir), "--lake", str(settings.lake_dir)]
     for variable, value, expected in (
         ("SENECA_NAIVE_TZ", "Mars/Olympus", "is not an IANA time zone"),
         ("SENECA_TAIL_GRACE_S", "an hour", "is not a number of seconds"),
+        ("SENECA_ABANDON_AFTER_H", "a day", "is not a number of hours"),
+        ("SENECA_ABANDON_AFTER_H", "0", "must be a positive number of hours"),
     ):
         run = _seneca("ingest", *folders, env=os.environ | {variable: value})
         assert run.returncode == 2

@@ -14,7 +14,10 @@ from typing import Any
 import polars as pl
 import pytest
 
+from seneca_assets.lib.config import IngestSettings, ModelSettings
+from seneca_assets.lib.ingest import ingest
 from seneca_assets.lib.lake import Lake
+from seneca_assets.lib.model.build import build_silver
 from seneca_assets.lib.model.tables import (
     AGENTS,
     CONVERSATIONS,
@@ -694,3 +697,23 @@ def test_task_less_messages_form_sessions_split_by_quiet(
     assert counts == ([2, 2] if sessions == 2 else [4])
     statuses = found.get_column("outcomes").struct.field("status").to_list()
     assert statuses == (["ended", "in_progress"] if sessions == 2 else ["in_progress"])
+
+
+def test_how_long_a_task_may_be_quiet_is_a_setting(tmp_path: Path):
+    """With nothing heard for two hours, a task and its thread are abandoned after one hour, not
+    after the default day."""
+    files = {
+        CONVERSATIONS_FILE: [_request(0), _assigned(1), _progress(60, progress=25)],
+        AGENT_EVENTS_FILE: [_ae(3 * HOUR, "ping_request", echo="still here")],
+    }
+    statuses = {}
+    for hours in (24.0, 1.0):
+        logs, lake_dir = tmp_path / f"logs{hours}", tmp_path / f"lake{hours}"
+        logs.mkdir()
+        write_logs(logs, files)
+        ingest(IngestSettings(log_dir=logs, lake_dir=lake_dir, tail_grace_s=0))
+        lake = Lake(lake_dir)
+        build_silver(lake, ModelSettings(abandon_after_h=hours))
+        thread = lake.read(CONVERSATIONS).filter(pl.col("context").struct.field("kind") == "task")
+        statuses[hours] = (_task(lake)["status"], thread.item(0, "outcomes")["status"])
+    assert statuses == {24.0: ("in_progress", "in_progress"), 1.0: ("abandoned", "abandoned")}
