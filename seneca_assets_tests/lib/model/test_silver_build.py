@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import json
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -349,3 +350,13 @@ def test_kill_9_during_a_build_then_rerun_equals_one_full_build(small, tmp_path:
     build_silver(Lake(lake_dir))
     _assert_same_tables(Lake(lake_dir), full)
     _assert_same_tables(Lake(clean_dir), full)
+
+
+def test_a_lost_silver_table_is_rebuilt_alone_to_what_it_was(small, tmp_path: Path):
+    logs, full = small
+    lake = _build(logs, tmp_path / "lake")
+    for table in (CONVERSATIONS, METRICS, TASKS):
+        shutil.rmtree(tmp_path / "lake" / table.name)
+    build_silver(Lake(tmp_path / "lake"))
+    _assert_same_tables(Lake(tmp_path / "lake"), full)
+    assert lake.read(MESSAGES).height == full.read(MESSAGES).height
