@@ -58,21 +58,20 @@ class Field:
         return self.name if self.column == "" else self.column
 
 
-def _number(raw: str, kind_of: str) -> str:
+def _number(text: str, kind_of: str) -> str:
     """SQL for the number a JSON value holds: a JSON number, or text that reads as one."""
     return (
-        f"CASE WHEN {kind_of} IN {_NUMERIC} THEN CAST({raw} AS DOUBLE) "
-        f"WHEN {kind_of} = 'VARCHAR' THEN TRY_CAST(trim({raw} ->> '$') AS DOUBLE) END"
+        f"CASE WHEN {kind_of} IN {_NUMERIC} THEN CAST({text} AS DOUBLE) "
+        f"WHEN {kind_of} = 'VARCHAR' THEN TRY_CAST(trim({text}) AS DOUBLE) END"
     )
 
 
-def _typed(field: Field, raw: str, kind_of: str, number: str) -> tuple[str, str]:
+def _typed(field: Field, text: str, kind_of: str, number: str) -> tuple[str, str]:
     """SQL for the usable value and for the reason it is not usable (or was coerced).
 
-    `raw` is the field's JSON value, `kind_of` its JSON type and `number` its `_number` (column
-    names, each computed once per row).
+    `text` is the field's value as text (a string unquoted, anything else as JSON), `kind_of`
+    its JSON type and `number` its `_number` (column names, each computed once per row).
     """
-    text = f"({raw} ->> '$')"
     found = f"'found ' || lower({kind_of})"
     if field.kind == "text":
         return (
@@ -113,7 +112,7 @@ def _typed(field: Field, raw: str, kind_of: str, number: str) -> tuple[str, str]
             fraction = f"{number} <> round({number})"
         reason = (
             f"CASE WHEN {number} IS NULL THEN 'expected a number, ' || {found} "
-            f"|| ' ' || left({raw}, 40) || '; kept as null' "
+            f"|| ' ' || left({text}, 40) || '; kept as null' "
             f"WHEN NOT isfinite({number}) THEN 'not a finite number; kept as null' "
             f"WHEN {outside} THEN '{limits}; kept as null' "
             f"WHEN {fraction} THEN 'a fraction where a whole number belongs; rounded' "
@@ -121,9 +120,9 @@ def _typed(field: Field, raw: str, kind_of: str, number: str) -> tuple[str, str]
         )
         return value, reason
     expected = {"object": "OBJECT", "list": "ARRAY", "bool": "BOOLEAN"}[field.kind]
-    value = f"CASE WHEN {kind_of} = '{expected}' THEN {raw} END"
+    value = f"CASE WHEN {kind_of} = '{expected}' THEN {text} END"
     if field.kind == "bool":
-        value = f"CASE WHEN {kind_of} = 'BOOLEAN' THEN CAST({raw} AS BOOLEAN) END"
+        value = f"CASE WHEN {kind_of} = 'BOOLEAN' THEN {text} = 'true' END"
     label = {"object": "an object", "list": "a list", "bool": "true or false"}[field.kind]
     return value, (
         f"CASE WHEN {kind_of} <> '{expected}' THEN 'expected {label}, ' || {found} "
@@ -157,25 +156,29 @@ def extract(
     located, kinds, typed, why = [], [], [], []
     for field in fields:
         name = field.name
-        present = [f"nullif(j[{index[p]}], 'null')" for p in field.paths]
-        at = " ".join(f"WHEN {value} IS NOT NULL THEN {k}" for k, value in enumerate(present))
-        located.append(f'coalesce({", ".join(present)}) AS "_raw_{name}"')
-        raw, kind_of, number = f'"_raw_{name}"', f'"_kind_{name}"', f'"_num_{name}"'
-        kinds.append(f"json_type({raw}) AS {kind_of}")
+        present = [(index[p], f"coalesce(t[{index[p]}] <> 'NULL', false)") for p in field.paths]
+        position = " ".join(f"WHEN {found} THEN {i}" for i, found in present)
+        located.append(f'CASE {position} END AS "_pos_{name}"')
+        pos, kind_of = f'"_pos_{name}"', f'"_kind_{name}"'
+        text, number = f'"_text_{name}"', f'"_num_{name}"'
+        kinds.append(f"t[{pos}] AS {kind_of}, s[{pos}] AS {text}")
         if field.kind in ("number", "integer"):
-            kinds.append(f"{_number(raw, f'json_type({raw})')} AS {number}")
-        value, reason = _typed(field, raw, kind_of, number)
+            kinds.append(f"{_number(f's[{pos}]', f't[{pos}]')} AS {number}")
+        value, reason = _typed(field, text, kind_of, number)
         typed.append(f'{value} AS "{name}", {reason} AS "_why_{name}"')
         # Where and what the value was: only worked out for the rare rows with an issue.
+        local = " ".join(f"WHEN {i} THEN {k}" for k, (i, _) in enumerate(present))
+        written = f"CASE WHEN {kind_of} = 'VARCHAR' THEN to_json({text})::VARCHAR ELSE {text} END"
         why.append(
-            f'"_why_{name}", CASE WHEN "_why_{name}" IS NOT NULL THEN left({raw}, '
+            f'"_why_{name}", CASE WHEN "_why_{name}" IS NOT NULL THEN left({written}, '
             f'{_VALUE_CHARS}) END AS "_val_{name}", CASE WHEN "_why_{name}" IS NOT NULL THEN '
-            f'CASE {at} END END AS "_at_{name}"'
+            f'CASE {pos} {local} END END AS "_at_{name}"'
         )
     path_list = ", ".join(f"'{path}'" for path in index)
     select = ", ".join(f'{expression} AS "{name}"' for name, expression in columns.items())
     query = f"""
-        WITH parsed AS (SELECT *, json_extract(payload, [{path_list}]) AS j FROM rows),
+        WITH parsed AS (SELECT *, json_type(payload, [{path_list}]) AS t,
+                               json_extract_string(payload, [{path_list}]) AS s FROM rows),
         located AS (SELECT *, {", ".join(located)} FROM parsed),
         kinds AS (SELECT *, {", ".join(kinds)} FROM located),
         typed AS (SELECT *, {", ".join(typed)} FROM kinds)

@@ -120,7 +120,7 @@ GIVEN_FIELDS = (
 )
 _SORTED_TAGS = (
     "coalesce(to_json(map_from_entries(list_sort(map_entries("
-    "CAST(tags AS MAP(VARCHAR, JSON)))))), '{}')"
+    "CAST(CAST(tags AS JSON) AS MAP(VARCHAR, JSON)))))), '{}')"
 )
 GIVEN_COLUMNS = {
     "event_id": "event_id",
