@@ -24,6 +24,15 @@ class ConfigurationError(ValueError):
     """A setting that cannot work; the message says what to fix."""
 
 
+def _number_from_env(variable: str, default: float, unit: str) -> float:
+    """A number of `unit` from the environment, or `default`; ConfigurationError if not one."""
+    text = os.environ.get(variable, str(default))
+    try:
+        return float(text)
+    except ValueError as exc:
+        raise ConfigurationError(f"{variable}={text!r} is not a number of {unit}") from exc
+
+
 @dataclass(frozen=True)
 class IngestSettings:
     """Where logs are read from, where the lake is, and how lines are interpreted."""
@@ -38,13 +47,7 @@ class IngestSettings:
         cls, log_dir: str | Path | None = None, lake_dir: str | Path | None = None
     ) -> IngestSettings:
         """Settings from arguments, falling back to `SENECA_*` environment variables."""
-        grace = os.environ.get("SENECA_TAIL_GRACE_S", str(DEFAULT_TAIL_GRACE_S))
-        try:
-            grace_s = float(grace)
-        except ValueError as exc:
-            raise ConfigurationError(
-                f"SENECA_TAIL_GRACE_S={grace!r} is not a number of seconds"
-            ) from exc
+        grace_s = _number_from_env("SENECA_TAIL_GRACE_S", DEFAULT_TAIL_GRACE_S, "seconds")
         return cls(
             log_dir=Path(log_dir or os.environ.get("SENECA_LOG_DIR") or DEFAULT_LOG_DIR),
             lake_dir=Path(lake_dir or os.environ.get("SENECA_LAKE_DIR") or DEFAULT_LAKE_DIR),
@@ -77,13 +80,7 @@ class ModelSettings:
     @classmethod
     def from_env(cls) -> ModelSettings:
         """Settings from `SENECA_ABANDON_AFTER_H`, checked; ConfigurationError says what to fix."""
-        text = os.environ.get("SENECA_ABANDON_AFTER_H", str(DEFAULT_ABANDON_AFTER_H))
-        try:
-            hours = float(text)
-        except ValueError as exc:
-            raise ConfigurationError(
-                f"SENECA_ABANDON_AFTER_H={text!r} is not a number of hours"
-            ) from exc
+        hours = _number_from_env("SENECA_ABANDON_AFTER_H", DEFAULT_ABANDON_AFTER_H, "hours")
         if not hours > 0:
             raise ConfigurationError("SENECA_ABANDON_AFTER_H must be a positive number of hours")
         return cls(abandon_after_h=hours)
