@@ -1,0 +1,136 @@
+"""Mergeable quantile sketches with a relative-error guarantee, in the manner of DDSketch.
+
+A value `v` falls in the logarithmic bucket `k = ceil(log_gamma(|v|))`, with
+`gamma = (1 + ALPHA) / (1 - ALPHA)`: every value in a bucket is within ALPHA (1%) of the bucket's
+representative `2 gamma^k / (gamma + 1)`, so any quantile read from the sketch is within 1% of
+the true value at that rank. Values closer to zero than MIN_MAGNITUDE count as zero.
+
+One signed integer `bin` orders every value: negative values below zero, zero at 0, positive
+values above (`bin = sign(v) * (k + BIN_OFFSET)`). A sketch is a list of `{bin, count}` sorted by
+bin, so merging sketches (across hours, days, tag sets) is summing counts per bin: the merge of
+sketches is exactly the sketch of the union. Everything here is vectorized Polars over many series
+at once; `by` names the columns that identify a series (a bucket, a metric name, its tags).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import polars as pl
+
+ALPHA = 0.01
+"""Relative accuracy of every quantile read from a sketch."""
+GAMMA = (1 + ALPHA) / (1 - ALPHA)
+MIN_MAGNITUDE = 1e-9
+"""Values of smaller magnitude are counted as zero."""
+BIN_OFFSET = 1 << 16
+"""Added to the bucket index of a non-zero value so that its bin never reaches zero
+(`log_gamma(MIN_MAGNITUDE)` is about -1,036; `log_gamma(1e308)` about 35,600)."""
+
+Bin = pl.Struct({"bin": pl.Int32, "count": pl.Int64})
+SKETCH = pl.List(Bin)
+"""The type of a sketch column."""
+
+_LOG_GAMMA = math.log(GAMMA)
+
+
+def bins(value: pl.Expr) -> pl.Expr:
+    """The bin of each value (null for null or non-finite values)."""
+    magnitude = value.abs()
+    indexable = value.is_finite() & (magnitude >= MIN_MAGNITUDE)
+    safe = pl.when(indexable).then(magnitude).otherwise(1.0)  # the others are not indexed
+    bucket = (safe.log() / _LOG_GAMMA).ceil().cast(pl.Int32) + BIN_OFFSET
+    return (
+        pl.when(value.is_null() | ~value.is_finite())
+        .then(None)
+        .when(magnitude < MIN_MAGNITUDE)
+        .then(0)
+        .when(value > 0)
+        .then(bucket)
+        .otherwise(-bucket)
+        .cast(pl.Int32)
+    )
+
+
+def representative(bin_: pl.Expr) -> pl.Expr:
+    """The value a bin stands for: within ALPHA of every value in it."""
+    bucket = bin_.abs() - BIN_OFFSET
+    magnitude = 2 * (bucket.cast(pl.Float64) * _LOG_GAMMA).exp() / (GAMMA + 1)
+    return pl.when(bin_ == 0).then(0.0).otherwise(bin_.sign().cast(pl.Float64) * magnitude)
+
+
+def _packed(counted: pl.LazyFrame | pl.DataFrame, by: Sequence[str]) -> pl.LazyFrame:
+    """From one row per series and bin (`bin`, `count`) to one sketch per series."""
+    return (
+        counted.lazy()
+        .sort([*by, "bin"])
+        .group_by(list(by), maintain_order=True)
+        .agg(sketch=pl.struct("bin", "count"))
+        .with_columns(pl.col("sketch").cast(SKETCH))
+    )
+
+
+def sketch(frame: pl.LazyFrame | pl.DataFrame, by: Sequence[str], value: str) -> pl.LazyFrame:
+    """One sketch per series of `frame` from its raw `value` column (nulls are left out)."""
+    counted = (
+        frame.lazy()
+        .select(*by, bin=bins(pl.col(value)))
+        .drop_nulls("bin")
+        .group_by([*by, "bin"])
+        .agg(count=pl.len().cast(pl.Int64))
+    )
+    return _packed(counted, by)
+
+
+def merge(
+    frame: pl.LazyFrame | pl.DataFrame, by: Sequence[str], column: str = "sketch"
+) -> pl.LazyFrame:
+    """One sketch per series of `by`, merging the sketches of `column` that share it."""
+    counted = (
+        frame.lazy()
+        .select(*by, pl.col(column).alias("_bins"))
+        .explode("_bins")
+        .drop_nulls("_bins")
+        .unnest("_bins")
+        .group_by([*by, "bin"])
+        .agg(count=pl.col("count").sum())
+    )
+    return _packed(counted, by)
+
+
+def quantiles(
+    frame: pl.LazyFrame | pl.DataFrame,
+    by: Sequence[str],
+    qs: Sequence[float],
+    column: str = "sketch",
+) -> pl.LazyFrame:
+    """The quantiles `qs` of each series' sketch, as columns `p50`, `p95`, ... (`by` kept).
+
+    The quantile q of n values is the value of rank `floor(q * (n - 1))` (0-based, numpy's
+    "lower" method), read within ALPHA of its true value.
+    """
+    exploded = (
+        frame.lazy()
+        .select(*by, pl.col(column).alias("_bins"))
+        .explode("_bins")
+        .drop_nulls("_bins")
+        .unnest("_bins")
+        .with_columns(
+            upto=pl.col("count").cum_sum().over(list(by), order_by="bin"),
+            total=pl.col("count").sum().over(list(by)),
+        )
+    )
+    columns = []
+    for q in qs:
+        if not 0 <= q <= 1:
+            raise ValueError(f"a quantile must be within [0, 1], not {q}")
+        rank = (q * (pl.col("total") - 1)).floor()
+        reached = pl.col("upto") > rank
+        columns.append(representative(pl.col("bin").filter(reached).min()).alias(_name(q)))
+    return exploded.group_by(list(by), maintain_order=True).agg(columns)
+
+
+def _name(q: float) -> str:
+    """`p50`, `p95`, `p99.9`: the column of quantile q."""
+    return f"p{100 * q:g}"
