@@ -1,0 +1,107 @@
+"""Rollups: statistics exact against numpy, and every tier built from the one below equal to the
+same tier built from raw points."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import polars as pl
+import pytest
+
+from seneca_assets.lib import rollups as R
+from seneca_assets.lib import sketch as S
+
+START = datetime(2026, 10, 30, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def points() -> pl.DataFrame:
+    """Five days of points of three series around a month boundary, with a few missing values."""
+    rng = np.random.default_rng(5)
+    n = 60_000
+    seconds = np.sort(rng.uniform(0, 5 * 86_400, n))
+    series = rng.integers(0, 3, n)
+    values = np.where(
+        series == 0,
+        rng.lognormal(5, 1.2, n),
+        np.where(series == 1, rng.normal(-20, 15, n), rng.choice([0.0, 1.0, 250.0], n)),
+    )
+    frame = pl.DataFrame(
+        {
+            "timestamp": [START + timedelta(seconds=float(s)) for s in seconds],
+            "name": [f"metric_{s}" for s in series],
+            "tags": ['{"agent":"a1"}' if s != 2 else "{}" for s in series],
+            "value": values,
+            "unit": "ms",
+        }
+    ).with_columns(pl.col("timestamp").dt.cast_time_unit("us"))
+    return frame.with_columns(
+        value=pl.when(pl.int_range(pl.len()) % 997 == 0).then(None).otherwise("value")
+    )
+
+
+def _exact(points: pl.DataFrame, every: str) -> dict[tuple, np.ndarray]:
+    grouped = points.drop_nulls("value").with_columns(bucket=pl.col("timestamp").dt.truncate(every))
+    return {
+        (key[0], key[1], key[2]): group.sort("timestamp").get_column("value").to_numpy()
+        for key, group in grouped.group_by(["bucket", "name", "tags"])
+    }
+
+
+@pytest.mark.parametrize("grain", ["hourly", "daily", "monthly"])
+def test_statistics_are_exact_against_numpy(points: pl.DataFrame, grain: str):
+    every = R.GRAINS[grain]
+    rows = R.from_points(points, every)
+    exact = _exact(points, every)
+    assert rows.height == len(exact)
+    for row in rows.iter_rows(named=True):
+        values = exact[(row["bucket"], row["name"], row["tags"])]
+        assert row["count"] == values.size
+        assert row["sum"] == pytest.approx(values.sum())
+        assert (row["min"], row["max"]) == (values.min(), values.max())
+        assert (row["first"], row["last"]) == (values[0], values[-1])
+        assert row["m2"] == pytest.approx(((values - values.mean()) ** 2).sum(), abs=1e-6)
+        for q in R.PERCENTILES:
+            exact_q = float(np.quantile(values, q, method="lower"))
+            assert abs(row[S._name(q)] - exact_q) <= S.ALPHA * abs(exact_q) + 1e-12
+
+
+def test_each_tier_from_the_one_below_equals_the_tier_from_raw(points: pl.DataFrame):
+    hourly = R.from_points(points, R.GRAINS["hourly"])
+    daily = R.from_tier(hourly, R.GRAINS["daily"])
+    monthly = R.from_tier(daily, R.GRAINS["monthly"])
+    assert monthly.get_column("bucket").dt.month().unique().sort().to_list() == [10, 11]
+    for built, grain in ((daily, "daily"), (monthly, "monthly")):
+        raw = R.from_points(points, R.GRAINS[grain])
+        assert built.columns == raw.columns
+        exact_columns = [
+            "bucket",
+            "name",
+            "tags",
+            "count",
+            "min",
+            "max",
+            "first",
+            "last",
+            "first_at",
+            "last_at",
+            "unit",
+            "sketch",
+            "p50",
+            "p90",
+            "p95",
+            "p99",
+        ]
+        assert built.select(exact_columns).equals(raw.select(exact_columns)), grain
+        for column in ("sum", "mean", "m2"):
+            assert np.allclose(built[column].to_numpy(), raw[column].to_numpy(), rtol=1e-9)
+    assert daily.get_column("count").sum() == points.get_column("value").drop_nulls().len()
+
+
+def test_variance_reads_the_sample_variance(points: pl.DataFrame):
+    daily = R.from_tier(R.from_points(points, "1h"), "1d")
+    exact = _exact(points, "1d")
+    for row, var in zip(daily.iter_rows(named=True), R.variance(daily), strict=True):
+        values = exact[(row["bucket"], row["name"], row["tags"])]
+        assert var == pytest.approx(values.var(ddof=1), rel=1e-9)
