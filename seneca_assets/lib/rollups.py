@@ -90,3 +90,125 @@ def variance(rows: pl.DataFrame) -> pl.Series:
     return rows.select(
         pl.when(pl.col("count") > 1).then(pl.col("m2") / (pl.col("count") - 1))
     ).to_series()
+
+
+ACTIVITY_KINDS = (
+    "messages",
+    "tasks_assigned",
+    "tasks_completed",
+    "blockers",
+    "tool_calls",
+    "tool_errors",
+    "active_minutes",
+)
+"""What the activity rollups count per agent and bucket."""
+
+
+def activity_from_silver(
+    messages: pl.DataFrame | pl.LazyFrame,
+    system_events: pl.DataFrame | pl.LazyFrame,
+    every: str,
+) -> pl.DataFrame:
+    """Count each agent's activity per bucket and kind, from silver messages and system events.
+
+    Rows are `bucket`, `agent_id`, `kind` (one of ACTIVITY_KINDS) and `count`. An agent's
+    messages are the worker communications it sent; its tool calls (and tool errors: an
+    exception, or a result that said it failed) are the audit records it made; its active
+    minutes are the distinct minutes with any of these.
+    """
+    said = (
+        messages.lazy()
+        .filter((pl.col("kind") == "worker_communication") & pl.col("agent_id").is_not_null())
+        .select("event_time", "agent_id", "intent", "sender")
+    )
+    calls = (
+        system_events.lazy()
+        .filter(
+            (pl.col("stream") == "audit")
+            & (pl.col("event_type") == "tool_call")
+            & pl.col("actor").is_not_null()
+        )
+        .select(
+            "event_time",
+            agent_id="actor",
+            failed=(~pl.col("success").fill_null(True)) | ~pl.col("result_success").fill_null(True),
+        )
+    )
+    bucket = pl.col("event_time").dt.truncate(every).alias("bucket")
+    counted = [
+        said.filter(pl.col("sender") == pl.col("agent_id")).select(
+            bucket, "agent_id", kind=pl.lit("messages")
+        ),
+        said.filter(pl.col("intent") == "assignment").select(
+            bucket, "agent_id", kind=pl.lit("tasks_assigned")
+        ),
+        said.filter(pl.col("intent") == "completion").select(
+            bucket, "agent_id", kind=pl.lit("tasks_completed")
+        ),
+        said.filter(pl.col("intent") == "blocker").select(
+            bucket, "agent_id", kind=pl.lit("blockers")
+        ),
+        calls.select(bucket, "agent_id", kind=pl.lit("tool_calls")),
+        calls.filter("failed").select(bucket, "agent_id", kind=pl.lit("tool_errors")),
+    ]
+    events = (
+        pl.concat(counted).group_by("bucket", "agent_id", "kind").agg(count=pl.len().cast(pl.Int64))
+    )
+    minutes = (
+        pl.concat(
+            [
+                said.filter(pl.col("sender") == pl.col("agent_id")).select(
+                    "event_time", "agent_id"
+                ),
+                calls.select("event_time", "agent_id"),
+            ]
+        )
+        .select(bucket, "agent_id", minute=pl.col("event_time").dt.truncate("1m"))
+        .group_by("bucket", "agent_id")
+        .agg(count=pl.col("minute").n_unique().cast(pl.Int64))
+        .with_columns(kind=pl.lit("active_minutes"))
+    )
+    return (
+        pl.concat([events, minutes.select("bucket", "agent_id", "kind", "count")])
+        .sort("bucket", "agent_id", "kind")
+        .collect()
+    )
+
+
+def activity_from_tier(rows: pl.DataFrame | pl.LazyFrame, every: str) -> pl.DataFrame:
+    """Roll activity rows of a finer tier into buckets of `every` (counts add up)."""
+    return (
+        rows.lazy()
+        .group_by(pl.col("bucket").dt.truncate(every), "agent_id", "kind")
+        .agg(count=pl.col("count").sum())
+        .sort("bucket", "agent_id", "kind")
+        .collect()
+    )
+
+
+def stale_buckets(
+    points: pl.DataFrame | pl.LazyFrame, rows: pl.DataFrame | pl.LazyFrame, every: str
+) -> pl.Series:
+    """The buckets whose raw points no longer agree with their rollup rows.
+
+    Each bucket is fingerprinted by its number of valued points and the sum of their values, on
+    both sides: a bucket is stale when a point was added, removed or changed since it was rolled
+    up, or when it has points but no rollup (and the other way round).
+    """
+    raw = (
+        points.lazy()
+        .filter(pl.col("value").is_not_null() & pl.col("value").is_finite())
+        .group_by(bucket=pl.col("timestamp").dt.truncate(every))
+        .agg(raw_count=pl.len().cast(pl.Int64), raw_sum=pl.col("value").sum())
+    )
+    rolled = (
+        rows.lazy()
+        .group_by("bucket")
+        .agg(rolled_count=pl.col("count").sum(), rolled_sum=pl.col("sum").sum())
+    )
+    both = raw.join(rolled, on="bucket", how="full", coalesce=True)
+    differs = (pl.col("raw_count").fill_null(0) != pl.col("rolled_count").fill_null(0)) | (
+        (pl.col("raw_sum").fill_null(0.0) - pl.col("rolled_sum").fill_null(0.0)).abs()
+        > 1e-9 * pl.max_horizontal(pl.col("raw_sum").abs(), pl.col("rolled_sum").abs(), pl.lit(1.0))
+    )
+    return both.filter(differs).select("bucket").sort("bucket").collect().to_series()

@@ -11,6 +11,12 @@ import pytest
 
 from seneca_assets.lib import rollups as R
 from seneca_assets.lib import sketch as S
+from seneca_assets.lib.config import IngestSettings
+from seneca_assets.lib.ingest import ingest
+from seneca_assets.lib.lake import Lake
+from seneca_assets.lib.model.build import build_silver
+from seneca_assets.lib.model.tables import MESSAGES, SYSTEM_EVENTS, TASKS
+from seneca_assets.lib.simulate import simulate_deployment
 
 START = datetime(2026, 10, 30, tzinfo=UTC)
 
@@ -105,3 +111,51 @@ def test_variance_reads_the_sample_variance(points: pl.DataFrame):
     for row, var in zip(daily.iter_rows(named=True), R.variance(daily), strict=True):
         values = exact[(row["bucket"], row["name"], row["tags"])]
         assert var == pytest.approx(values.var(ddof=1), rel=1e-9)
+
+
+def test_a_bucket_is_stale_once_its_points_change(points: pl.DataFrame):
+    hourly = R.from_points(points, "1h")
+    assert R.stale_buckets(points, hourly, "1h").is_empty()
+    hours = points.get_column("timestamp").dt.truncate("1h")
+    late = points.head(1).with_columns(
+        pl.col("timestamp") + timedelta(minutes=1), value=pl.lit(7.0)
+    )
+    assert R.stale_buckets(pl.concat([points, late]), hourly, "1h").to_list() == [hours[0]]
+    row = 5000 if points.item(5000, "value") is not None else 5001
+    changed = points.with_columns(
+        value=pl.when(pl.int_range(pl.len()) == row).then(pl.col("value") + 1).otherwise("value")
+    )
+    assert R.stale_buckets(changed, hourly, "1h").to_list() == [hours[row]]
+    dropped = points.filter(hours != hours[100])
+    assert R.stale_buckets(dropped, hourly, "1h").to_list() == [hours[100]]
+
+
+@pytest.fixture(scope="module")
+def built_silver(tmp_path_factory: pytest.TempPathFactory) -> Lake:
+    root = tmp_path_factory.mktemp("activity")
+    simulate_deployment(root / "logs", days=2, agents=3, seed=9)
+    ingest(IngestSettings(root / "logs", root / "lake", tail_grace_s=0))
+    lake = Lake(root / "lake")
+    build_silver(lake)
+    return lake
+
+
+def test_activity_counts_each_agent_s_work(built_silver: Lake):
+    lake = built_silver
+    messages, events = lake.read(MESSAGES), lake.read(SYSTEM_EVENTS)
+    hourly = R.activity_from_silver(messages, events, "1h")
+    assert set(hourly.get_column("kind").unique()) == set(R.ACTIVITY_KINDS)
+    totals = dict(hourly.group_by("kind").agg(pl.col("count").sum()).iter_rows())
+    assert (
+        totals["tasks_completed"] == lake.read(TASKS).filter(pl.col("status") == "completed").height
+    )
+    sent = messages.filter(
+        (pl.col("kind") == "worker_communication") & (pl.col("sender") == pl.col("agent_id"))
+    )
+    assert totals["messages"] == sent.height
+    calls = events.filter((pl.col("stream") == "audit") & (pl.col("event_type") == "tool_call"))
+    assert totals["tool_calls"] == calls.filter(pl.col("actor").is_not_null()).height
+    minutes = hourly.filter(pl.col("kind") == "active_minutes").get_column("count")
+    assert minutes.max() <= 60 and minutes.min() >= 1
+    daily = R.activity_from_tier(hourly, "1d")
+    assert daily.equals(R.activity_from_silver(messages, events, "1d"))
