@@ -26,25 +26,22 @@ def _settings(args: argparse.Namespace) -> IngestSettings:
     return settings
 
 
-def _execute(job_name: str | None) -> Any:
+def _execute(job_name: str, tags: dict[str, str] | None = None) -> Any:
     """Run a job of the code location in this process, on the configured instance."""
     import dagster as dg
 
     from seneca_assets.definitions import defs
 
-    definitions = defs()
-    job = (
-        definitions.resolve_job_def(job_name)
-        if job_name
-        else definitions.resolve_implicit_global_asset_job_def()
-    )
+    job = defs().resolve_job_def(job_name)
     instance = (
         dg.DagsterInstance.get()
         if os.environ.get("DAGSTER_HOME")
         else dg.DagsterInstance.ephemeral()
     )
     quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
-    return job.execute_in_process(instance=instance, raise_on_error=False, run_config=quiet)
+    return job.execute_in_process(
+        instance=instance, raise_on_error=False, run_config=quiet, tags=tags
+    )
 
 
 def _metadata_text(metadata: dict[str, Any]) -> str:
@@ -97,7 +94,38 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     _settings(args)
-    return _print_run(_execute(None))
+    for job in ("ingest", "silver"):
+        failed = _print_run(_execute(job))
+        if failed:
+            return failed
+    return _build_rollups()
+
+
+def _build_rollups() -> int:
+    """Build the rollups of every stale closed hour, then of the closed days and months it is in.
+
+    One run per range of consecutive partitions.
+    """
+    from datetime import UTC, datetime
+
+    from seneca_assets.defs.resources import LakeResource
+    from seneca_assets.defs.rollups.automation import closed_ranges, hour_ranges, range_tags
+
+    now = datetime.now(UTC)
+    hours = hour_ranges(LakeResource(), now)
+    plan = {
+        "hourly": hours,
+        "daily": closed_ranges(hours, "daily", now),
+        "monthly": closed_ranges(hours, "monthly", now),
+    }
+    for grain, ranges in plan.items():
+        for first, last in ranges:
+            failed = _print_run(_execute(f"{grain}_rollups", tags=range_tags(first, last)))
+            if failed:
+                return failed
+    built = ", ".join(f"{len(ranges)} {grain} range(s)" for grain, ranges in plan.items())
+    print(f"rollups built: {built}")
+    return 0
 
 
 def _cmd_demo_logs(args: argparse.Namespace) -> int:

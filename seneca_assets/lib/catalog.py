@@ -6,11 +6,12 @@ The table catalogue (docs/TABLES.md) comes from the pandera models, the derived 
 
 import inspect
 
+from seneca_assets.lib.gold_tables import GOLD_TABLES
 from seneca_assets.lib.model.metrics import DERIVED
 from seneca_assets.lib.model.tables import SILVER_TABLES
 from seneca_assets.lib.schemas import BRONZE_TABLES, TableSpec
 
-TABLES: tuple[TableSpec, ...] = BRONZE_TABLES + SILVER_TABLES
+TABLES: tuple[TableSpec, ...] = BRONZE_TABLES + SILVER_TABLES + GOLD_TABLES
 """Every table of the lake, in the order the catalogue lists them."""
 
 
@@ -20,7 +21,8 @@ def tables_markdown() -> str:
         "# Tables",
         "",
         "Generated from the pandera models (`seneca_assets/lib/schemas.py`, "
-        "`seneca_assets/lib/model/tables.py`) by `seneca docs`; do not edit by hand.",
+        "`seneca_assets/lib/model/tables.py`, `seneca_assets/lib/gold_tables.py`) by "
+        "`seneca docs`; do not edit by hand.",
         "",
     ]
     for table in TABLES:

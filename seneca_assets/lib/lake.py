@@ -13,7 +13,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
@@ -28,6 +28,11 @@ ZSTD_LEVEL = 1
 """Measured on Marcus logs with delta-rs: level 1 writes 25% faster than 3, and smaller."""
 COMMIT_RETRIES = 5
 LOCK_TIMEOUT_S = 600.0
+
+
+def time_literal(moment: datetime) -> str:
+    """A time as a Delta predicate literal: for times computed by the code, never data text."""
+    return f"'{moment.astimezone(UTC).isoformat()}'"
 
 
 class LockTimeoutError(RuntimeError):

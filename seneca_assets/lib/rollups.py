@@ -33,6 +33,8 @@ def from_points(points: pl.DataFrame | pl.LazyFrame, every: str) -> pl.DataFrame
     )
     keys = ["bucket", *SERIES]
     value = pl.col("value")
+    # A fixed order of the points makes the floating-point sums the same on every rebuild.
+    valued = valued.sort([*keys, "timestamp", "value"])
     stats = valued.group_by(keys).agg(
         count=pl.len().cast(pl.Int64),
         sum=value.sum(),
@@ -53,6 +55,7 @@ def from_tier(rows: pl.DataFrame | pl.LazyFrame, every: str) -> pl.DataFrame:
     """Roll rows of a finer tier into buckets of `every`, merging their statistics exactly."""
     finer = rows.lazy().with_columns(coarse=pl.col("bucket").dt.truncate(every))
     keys = ["coarse", *SERIES]
+    finer = finer.sort([*keys, "bucket"])  # the same sums on every rebuild
     count, mean = pl.col("count"), pl.col("sum") / pl.col("count")
     total = count.sum()
     overall = pl.col("sum").sum() / total

@@ -141,7 +141,12 @@ def test_code_location_loads_every_definition(webserver: int):
     assert {"silver/messages", "silver/conversations", "silver/tasks", "ops/data_quality"} <= assets
     sensors = {s["name"]: s["sensorState"]["status"] for s in repository["sensors"]}
     schedules = {s["name"]: s["scheduleState"]["status"] for s in repository["schedules"]}
-    assert sensors == {"marcus_log_sensor": "RUNNING", "silver_automation": "RUNNING"}
+    assert sensors == {
+        "marcus_log_sensor": "RUNNING",
+        "silver_automation": "RUNNING",
+        "rollup_sensor": "RUNNING",
+        "gold_automation": "RUNNING",
+    }
     assert schedules == {"ingest_hourly": "RUNNING"}
 
 

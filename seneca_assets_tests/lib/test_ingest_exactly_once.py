@@ -171,7 +171,7 @@ def test_kill_9_at_any_moment_then_rerun_stores_every_line_once(
 def test_a_run_killed_in_the_middle_of_a_file_is_resumed_by_the_next_run(tmp_path: Path):
     logs, lake = tmp_path / "logs", tmp_path / "lake"
     logs.mkdir()
-    lines = [_appended_line(n) for n in range(10_000)]
+    lines = [_appended_line(n) for n in range(20_000)]
     big = logs / "seneca_events_20261105.jsonl"
     big.write_bytes(b"".join(line + b"\n" for line in lines))
     size = big.stat().st_size

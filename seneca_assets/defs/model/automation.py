@@ -10,3 +10,10 @@ silver_automation = dg.AutomationConditionSensorDefinition(
     description="Materializes the silver tables whenever bronze/events has new rows "
     "(their `eager` automation condition).",
 )
+
+
+silver_job = dg.define_asset_job(
+    "silver",
+    selection=dg.AssetSelection.groups("silver"),
+    description="Model what is new in bronze into the silver tables.",
+)

@@ -22,13 +22,13 @@ from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import polars as pl
 
 from seneca_assets.lib.config import ModelSettings
 from seneca_assets.lib.ingest import APP_ID as INGEST_APP_ID
-from seneca_assets.lib.lake import Lake
+from seneca_assets.lib.lake import Lake, time_literal
 from seneca_assets.lib.model import conversations as conv
 from seneca_assets.lib.model.agents import REGISTRATIONS, agent_activity, merge_agents
 from seneca_assets.lib.model.decisions import (
@@ -108,11 +108,6 @@ class SilverReport:
             f"silver built up to batch {self.acknowledged_batch}: {written or 'nothing new'}; "
             f"{self.issues:,} unusable fields recorded in ops/data_quality"
         )
-
-
-def _literal(moment: datetime) -> str:
-    """A Delta predicate literal of a time computed here (never text from the data)."""
-    return f"'{moment.astimezone(UTC).isoformat()}'"
 
 
 def _since(lake: Lake, spec: TableSpec, mark: int, upto: int | None = None) -> pl.LazyFrame:
@@ -268,13 +263,13 @@ def _build_conversations(
     if cut is not None:
         said = lake.scan(MESSAGES).filter(pl.col("event_time") >= cut).collect()
         built = conv.settle(conv.build(said, acked), end, settings.abandon_after)
-        replaced.append(f"timestamp >= {_literal(cut)}")
+        replaced.append(f"timestamp >= {time_literal(cut)}")
     settled = _settle_before(lake, stored, cut, end, settings)
     if not settled.is_empty():
         ids = ", ".join(f"'{i}'" for i in settled.get_column("id"))
         earliest = settled.get_column("timestamp").min()
         assert isinstance(earliest, datetime)
-        replaced.append(f"timestamp >= {_literal(earliest)} AND id IN ({ids})")
+        replaced.append(f"timestamp >= {time_literal(earliest)} AND id IN ({ids})")
     if replaced:
         predicate = " OR ".join(f"({p})" for p in replaced)
         frame = pl.concat([built, settled])
@@ -342,7 +337,8 @@ def _conversation_metrics(lake: Lake, acked: int) -> _Derived | None:
     rows = conversation_metrics(
         lake.scan(CONVERSATIONS).filter(pl.col("timestamp") >= start).collect()
     )
-    return _Derived(rows, f"derivation = 'conversations' AND timestamp >= {_literal(start)}", app)
+    replaces = f"derivation = 'conversations' AND timestamp >= {time_literal(start)}"
+    return _Derived(rows, replaces, app)
 
 
 def _activity_metrics(lake: Lake, acked: int) -> _Derived | None:
@@ -360,7 +356,8 @@ def _activity_metrics(lake: Lake, acked: int) -> _Derived | None:
     )
     rows = activity_metrics(hours.select("event_time", "kind", "sender", "recipient").collect())
     replaces = (
-        f"derivation = 'activity' AND timestamp >= {_literal(lo)} AND timestamp <= {_literal(hi)}"
+        f"derivation = 'activity' AND timestamp >= {time_literal(lo)} "
+        f"AND timestamp <= {time_literal(hi)}"
     )
     return _Derived(rows, replaces, app)
 

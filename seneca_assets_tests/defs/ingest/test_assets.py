@@ -115,6 +115,7 @@ def test_cli_reads_folders_from_the_environment(settings: IngestSettings):
     assert run.returncode == 0, run.stderr
     assert "stored 2 events" in run.stdout
     assert "silver built up to batch 1" in run.stdout, "seneca run builds silver after bronze"
+    assert "rollups built: 1 hourly range(s)" in run.stdout
     assert (settings.lake_dir / "bronze" / "events" / "_delta_log").is_dir()
     assert (settings.lake_dir / "silver" / "system_events" / "_delta_log").is_dir()
 

@@ -1,0 +1,1 @@
+"""The gold rollups: metrics and activity per hour, day and month."""

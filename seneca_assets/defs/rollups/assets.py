@@ -1,0 +1,139 @@
+"""The rollups: metrics and activity per UTC hour, day and month, one multi-asset per grain.
+
+Hours are built from silver, days from hours and months from days.
+"""
+
+from datetime import UTC, datetime
+
+import dagster as dg
+
+from seneca_assets.defs.ingest.assets import table_spec
+from seneca_assets.defs.partitions import BY_GRAIN
+from seneca_assets.defs.resources import LakeResource
+from seneca_assets.lib.gold_tables import TIERS
+from seneca_assets.lib.lake import Lake
+from seneca_assets.lib.model.tables import MESSAGES, METRICS, SYSTEM_EVENTS
+from seneca_assets.lib.rollup_build import (
+    FINER,
+    build_range,
+    percentile_errors,
+    stale_hours,
+    unsummed,
+)
+from seneca_assets.lib.schemas import TableSpec
+from seneca_assets.lib.sketch import ALPHA
+
+GOLD_POOL = "seneca_gold"
+"""Runs that write the rollup tables share this pool (limit 1 in dagster.yaml)."""
+
+
+def key(table: TableSpec) -> dg.AssetKey:
+    """The asset key of a lake table."""
+    return dg.AssetKey(table.name.split("/"))
+
+
+FOLLOWS_FINER = (
+    dg.AutomationCondition.any_deps_updated().since(
+        dg.AutomationCondition.newly_requested() | dg.AutomationCondition.newly_updated()
+    )
+    & ~dg.AutomationCondition.any_deps_in_progress()
+    & ~dg.AutomationCondition.in_progress()
+)
+"""A day (or month) is built once any of its hours (or days) changed, and nothing else: only
+closed periods are partitions, and any partition, not only the latest, follows its inputs."""
+
+
+CHECKS = {
+    "hourly": "hours_reconcile_with_silver",
+    "daily": "days_sum_their_hours",
+    "monthly": "months_sum_their_days",
+}
+P95_CHECK = "p95_within_1pct_of_raw"
+
+
+def _checks(grain: str, table: TableSpec) -> list[dg.AssetCheckSpec]:
+    checks = [dg.AssetCheckSpec(CHECKS[grain], asset=key(table))]
+    if grain == "monthly":
+        checks.append(dg.AssetCheckSpec(P95_CHECK, asset=key(table)))
+    return checks
+
+
+def _check_results(grain: str, table: TableSpec, lake: Lake) -> list[dg.AssetCheckResult]:
+    """The checks of a grain, over the whole table (they are cheap next to a build)."""
+    if grain == "hourly":
+        now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+        stale = stale_hours(lake, now)
+        results = [
+            dg.AssetCheckResult(
+                asset_key=key(table),
+                check_name=CHECKS[grain],
+                passed=not stale,
+                metadata={"stale_hours": len(stale), "first": str(stale[0]) if stale else ""},
+            )
+        ]
+    else:
+        wrong = unsummed(lake, grain)
+        results = [
+            dg.AssetCheckResult(
+                asset_key=key(table),
+                check_name=CHECKS[grain],
+                passed=wrong == 0,
+                metadata={"rows_not_summing": wrong},
+            )
+        ]
+    if grain == "monthly":
+        errors = percentile_errors(lake, grain)
+        results.append(
+            dg.AssetCheckResult(
+                asset_key=key(table),
+                check_name=P95_CHECK,
+                passed=all(error <= ALPHA for error in errors),
+                metadata={"series": len(errors), "worst": max(errors, default=0.0)},
+            )
+        )
+    return results
+
+
+def _rollups(grain: str) -> dg.AssetsDefinition:
+    metrics_table, activity_table = TIERS[grain]
+    if grain == "hourly":
+        deps = {metrics_table: [key(METRICS)], activity_table: [key(MESSAGES), key(SYSTEM_EVENTS)]}
+        condition = None
+    else:
+        finer_metrics, finer_activity = TIERS[FINER[grain]]
+        deps = {metrics_table: [key(finer_metrics)], activity_table: [key(finer_activity)]}
+        condition = FOLLOWS_FINER
+
+    @dg.multi_asset(
+        name=f"rollups_{grain}",
+        specs=[
+            table_spec(t, group_name="gold", deps=deps[t], automation_condition=condition)
+            for t in (metrics_table, activity_table)
+        ],
+        check_specs=_checks(grain, metrics_table),
+        partitions_def=BY_GRAIN[grain],
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        pool=GOLD_POOL,
+    )
+    def rollups(context: dg.AssetExecutionContext, lake: LakeResource):
+        window = context.partition_time_window
+        written = build_range(lake.lake(), grain, window.start, window.end)
+        context.log.info(f"{grain} rollups of {window.start} .. {window.end}: {written}")
+        for table in (metrics_table, activity_table):
+            yield dg.MaterializeResult(
+                asset_key=key(table),
+                metadata={
+                    "dagster/uri": lake.lake().uri(table),
+                    "rows_written": written[table.name],
+                    "range": f"{window.start.isoformat()} .. {window.end.isoformat()}",
+                },
+            )
+        yield from _check_results(grain, metrics_table, lake.lake())
+
+    rollups.__doc__ = f"The {grain} rollups of metrics and activity."
+    return rollups
+
+
+rollups_hourly = _rollups("hourly")
+rollups_daily = _rollups("daily")
+rollups_monthly = _rollups("monthly")
