@@ -12,6 +12,7 @@ from datetime import datetime
 import polars as pl
 
 from seneca_assets.lib import rollups as R
+from seneca_assets.lib import sketch as S
 from seneca_assets.lib.gold_tables import TIERS
 from seneca_assets.lib.lake import Lake, time_literal
 from seneca_assets.lib.model.tables import MESSAGES, METRICS, SYSTEM_EVENTS
@@ -162,3 +163,43 @@ def percentile_errors(lake: Lake, grain: str, series: int = 10) -> list[float]:
         abs(p95 - value) / abs(value) if value else abs(p95)
         for p95, value in compared.select("p95", "exact").iter_rows()
     ]
+
+
+def series(
+    lake: Lake,
+    name: str,
+    start: datetime,
+    end: datetime,
+    grain: str,
+    tags: str | None = None,
+) -> pl.DataFrame:
+    """One metric's rollup rows of `grain` in [start, end), for one tag set or all of them.
+
+    `tags` is the series' tags as stored (JSON with sorted keys); None keeps every tag set.
+    """
+    wanted = (pl.col("name") == name) & _within("bucket", start, end)
+    if tags is not None:
+        wanted &= pl.col("tags") == tags
+    return lake.scan(TIERS[grain][0]).filter(wanted).sort("bucket", "tags").collect()
+
+
+def merged(
+    lake: Lake,
+    name: str,
+    start: datetime,
+    end: datetime,
+    grain: str,
+    by: tuple[str, ...] = (),
+    qs: tuple[float, ...] = R.PERCENTILES,
+) -> pl.DataFrame:
+    """Quantiles of one metric over [start, end), merged across buckets and tag sets.
+
+    With `by` (e.g. `("tags",)` or `("bucket",)`), one row per group; without, one row. The
+    count and the quantiles read from the merged sketch are those of all the raw points the
+    rows stand for, within 1%.
+    """
+    rows = series(lake, name, start, end, grain).with_columns(name=pl.lit(name))
+    keys = ["name", *by]
+    counts = rows.group_by(keys).agg(count=pl.col("count").sum())
+    sketches = S.merge(rows, keys)
+    return counts.lazy().join(S.quantiles(sketches, keys, qs), on=keys).sort(keys).collect()

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
+import numpy as np
 import polars as pl
 import pytest
 
@@ -31,7 +32,9 @@ from seneca_assets.lib.gold_tables import (
 )
 from seneca_assets.lib.lake import Lake
 from seneca_assets.lib.model.tables import METRICS
+from seneca_assets.lib.rollup_build import merged, series
 from seneca_assets.lib.simulate import simulate_deployment
+from seneca_assets.lib.sketch import ALPHA
 from seneca_assets_tests.conftest import copy_tree
 
 NOW = datetime(2026, 12, 3, 12, tzinfo=UTC)
@@ -183,3 +186,24 @@ def test_a_missing_hour_fails_the_reconciliation_check(deployment: Path, tmp_pat
     ]
     assert not check.passed
     assert check.metadata["stale_hours"].value == 1
+
+
+def test_a_series_reads_at_any_resolution_and_merges_across_buckets_and_tags(
+    deployment: Path, tmp_path: Path
+):
+    resource = _lake(deployment, tmp_path)
+    _build(resource)
+    lake = Lake(resource.lake_dir)
+    raw = lake.read(METRICS).filter(pl.col("name") == "marcus.tool_call_duration_ms")
+    start, end = datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 12, 1, tzinfo=UTC)
+    for grain in ("hourly", "daily", "monthly"):
+        rows = series(lake, "marcus.tool_call_duration_ms", start, end, grain)
+        assert rows.get_column("count").sum() == raw.height, grain
+        (total,) = merged(lake, "marcus.tool_call_duration_ms", start, end, grain).iter_rows(
+            named=True
+        )
+        exact = float(np.quantile(raw.get_column("value").to_numpy(), 0.95, method="lower"))
+        assert total["count"] == raw.height
+        assert abs(total["p95"] - exact) <= ALPHA * exact, grain
+    by_tags = merged(lake, "marcus.tool_call_duration_ms", start, end, "daily", by=("tags",))
+    assert by_tags.height == raw.get_column("tags").n_unique()
