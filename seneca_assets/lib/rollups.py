@@ -21,6 +21,21 @@ GRAINS = {"hourly": "1h", "daily": "1d", "monthly": "1mo"}
 """Each tier's bucket width, as a Polars duration; buckets start at UTC boundaries."""
 
 
+def _numbered(frame: pl.LazyFrame) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    """`frame` with an integer `series` number in place of its name and tags, and the numbers.
+
+    Grouping and sorting by one integer is much cheaper than by two strings.
+    """
+    numbers = (
+        frame.select(*SERIES)
+        .unique()
+        .sort(*SERIES)
+        .with_row_index("series")
+        .with_columns(pl.col("series").cast(pl.Int64))
+    )
+    return frame.join(numbers, on=list(SERIES)).drop(*SERIES), numbers
+
+
 def from_points(points: pl.DataFrame | pl.LazyFrame, every: str) -> pl.DataFrame:
     """Roll raw points (`timestamp`, `name`, `tags`, `value`, `unit`) into buckets of `every`.
 
@@ -31,31 +46,33 @@ def from_points(points: pl.DataFrame | pl.LazyFrame, every: str) -> pl.DataFrame
         .filter(pl.col("value").is_not_null() & pl.col("value").is_finite())
         .with_columns(bucket=pl.col("timestamp").dt.truncate(every))
     )
-    keys = ["bucket", *SERIES]
+    valued, numbers = _numbered(valued)
+    keys = ["bucket", "series"]
     value = pl.col("value")
-    # A fixed order of the points makes the floating-point sums the same on every rebuild.
-    valued = valued.sort([*keys, "timestamp", "value"])
+    # A fixed order of the points makes the floating-point sums the same on every rebuild, and
+    # the first and last values of each group its first and last rows.
+    valued = valued.sort([*keys, "timestamp", "value"]).collect().lazy()
     stats = valued.group_by(keys).agg(
         count=pl.len().cast(pl.Int64),
         sum=value.sum(),
         min=value.min(),
         max=value.max(),
         m2=((value - value.mean()) ** 2).sum(),
-        first=value.sort_by("timestamp").first(),
-        last=value.sort_by("timestamp").last(),
-        first_at=pl.col("timestamp").min(),
-        last_at=pl.col("timestamp").max(),
+        first=value.first(),
+        last=value.last(),
+        first_at=pl.col("timestamp").first(),
+        last_at=pl.col("timestamp").last(),
         unit=pl.col("unit").drop_nulls().first(),
     )
-    sketches = S.sketch(valued, keys, "value")
-    return _finish(stats.join(sketches, on=keys, how="left"), keys)
+    counted = S.counts(valued, keys, "value").collect().lazy()
+    return _finish(stats, counted, numbers)
 
 
 def from_tier(rows: pl.DataFrame | pl.LazyFrame, every: str) -> pl.DataFrame:
     """Roll rows of a finer tier into buckets of `every`, merging their statistics exactly."""
-    finer = rows.lazy().with_columns(coarse=pl.col("bucket").dt.truncate(every))
-    keys = ["coarse", *SERIES]
-    finer = finer.sort([*keys, "bucket"])  # the same sums on every rebuild
+    finer, numbers = _numbered(rows.lazy().with_columns(coarse=pl.col("bucket").dt.truncate(every)))
+    keys = ["coarse", "series"]
+    finer = finer.sort([*keys, "bucket"]).collect().lazy()  # the same sums on every rebuild
     count, mean = pl.col("count"), pl.col("sum") / pl.col("count")
     total = count.sum()
     overall = pl.col("sum").sum() / total
@@ -72,20 +89,31 @@ def from_tier(rows: pl.DataFrame | pl.LazyFrame, every: str) -> pl.DataFrame:
         last_at=pl.col("last_at").max(),
         unit=pl.col("unit").drop_nulls().first(),
     )
-    sketches = S.merge(finer, keys)
-    merged = stats.join(sketches, on=keys, how="left").rename({"coarse": "bucket"})
-    return _finish(merged, ["bucket", *SERIES])
+    counted = S.merged_counts(finer, keys).collect().lazy()
+    rename = {"coarse": "bucket"}
+    return _finish(stats.rename(rename), counted.rename(rename), numbers)
 
 
-def _finish(frame: pl.LazyFrame, keys: list[str]) -> pl.DataFrame:
-    """Add the mean and the percentiles read from the sketch; order the rows."""
-    percentiles = S.quantiles(frame.select(*keys, "sketch"), keys, PERCENTILES)
+def _finish(stats: pl.LazyFrame, counted: pl.LazyFrame, numbers: pl.LazyFrame) -> pl.DataFrame:
+    """Add the mean, the sketch and the percentiles read from it; name the series; order."""
+    keys = ["bucket", "series"]
     return (
-        frame.with_columns(mean=pl.col("sum") / pl.col("count"))
-        .join(percentiles, on=keys, how="left")
-        .sort(keys)
+        stats.with_columns(mean=pl.col("sum") / pl.col("count"))
+        .join(S.pack(counted, keys), on=keys, how="left")
+        .join(S.quantiles_of_counts(counted, keys, PERCENTILES), on=keys, how="left")
+        .join(numbers, on="series")
+        .drop("series")
+        .sort("bucket", *SERIES)
+        .select(_COLUMNS)
         .collect()
     )
+
+
+_COLUMNS = [
+    "bucket", *SERIES, "unit", "count", "sum", "min", "max", "mean", "m2", "first", "last",
+    "first_at", "last_at", "sketch", *(S._name(q) for q in PERCENTILES),
+]  # fmt: skip
+"""The column order of rollup rows (that of the gold tables)."""
 
 
 def variance(rows: pl.DataFrame) -> pl.Series:

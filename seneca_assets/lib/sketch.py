@@ -60,11 +60,34 @@ def representative(bin_: pl.Expr) -> pl.Expr:
     return pl.when(bin_ == 0).then(0.0).otherwise(bin_.sign().cast(pl.Float64) * magnitude)
 
 
-def _packed(counted: pl.LazyFrame | pl.DataFrame, by: Sequence[str]) -> pl.LazyFrame:
-    """From one row per series and bin (`bin`, `count`) to one sketch per series."""
+def counts(frame: pl.LazyFrame | pl.DataFrame, by: Sequence[str], value: str) -> pl.LazyFrame:
+    """How many values of each series fall in each bin: `by`, `bin`, `count`, sorted."""
+    return (
+        frame.lazy()
+        .select(*by, bin=bins(pl.col(value)))
+        .drop_nulls("bin")
+        .group_by([*by, "bin"])
+        .agg(count=pl.len().cast(pl.Int64))
+        .sort([*by, "bin"])
+    )
+
+
+def merged_counts(
+    frame: pl.LazyFrame | pl.DataFrame, by: Sequence[str], column: str = "sketch"
+) -> pl.LazyFrame:
+    """The bin counts of the sketches of `column` that share a series of `by`, summed, sorted."""
+    return (
+        _bins_of(frame, by, column)
+        .group_by([*by, "bin"])
+        .agg(count=pl.col("count").sum())
+        .sort([*by, "bin"])
+    )
+
+
+def pack(counted: pl.LazyFrame | pl.DataFrame, by: Sequence[str]) -> pl.LazyFrame:
+    """From sorted bin counts (`counts`, `merged_counts`) to one sketch per series."""
     return (
         counted.lazy()
-        .sort([*by, "bin"])
         .group_by(list(by), maintain_order=True)
         .agg(sketch=pl.struct("bin", "count"))
         .with_columns(pl.col("sketch").cast(SKETCH))
@@ -73,30 +96,24 @@ def _packed(counted: pl.LazyFrame | pl.DataFrame, by: Sequence[str]) -> pl.LazyF
 
 def sketch(frame: pl.LazyFrame | pl.DataFrame, by: Sequence[str], value: str) -> pl.LazyFrame:
     """One sketch per series of `frame` from its raw `value` column (nulls are left out)."""
-    counted = (
-        frame.lazy()
-        .select(*by, bin=bins(pl.col(value)))
-        .drop_nulls("bin")
-        .group_by([*by, "bin"])
-        .agg(count=pl.len().cast(pl.Int64))
-    )
-    return _packed(counted, by)
+    return pack(counts(frame, by, value), by)
 
 
 def merge(
     frame: pl.LazyFrame | pl.DataFrame, by: Sequence[str], column: str = "sketch"
 ) -> pl.LazyFrame:
     """One sketch per series of `by`, merging the sketches of `column` that share it."""
-    counted = (
+    return pack(merged_counts(frame, by, column), by)
+
+
+def _bins_of(frame: pl.LazyFrame | pl.DataFrame, by: Sequence[str], column: str) -> pl.LazyFrame:
+    return (
         frame.lazy()
         .select(*by, pl.col(column).alias("_bins"))
         .explode("_bins")
         .drop_nulls("_bins")
         .unnest("_bins")
-        .group_by([*by, "bin"])
-        .agg(count=pl.col("count").sum())
     )
-    return _packed(counted, by)
 
 
 def quantiles(
@@ -110,25 +127,27 @@ def quantiles(
     The quantile q of n values is the value of rank `floor(q * (n - 1))` (0-based, numpy's
     "lower" method), read within ALPHA of its true value.
     """
-    exploded = (
-        frame.lazy()
-        .select(*by, pl.col(column).alias("_bins"))
-        .explode("_bins")
-        .drop_nulls("_bins")
-        .unnest("_bins")
-        .with_columns(
-            upto=pl.col("count").cum_sum().over(list(by), order_by="bin"),
-            total=pl.col("count").sum().over(list(by)),
-        )
-    )
-    columns = []
+    return quantiles_of_counts(_bins_of(frame, by, column), by, qs)
+
+
+def quantiles_of_counts(
+    counted: pl.LazyFrame | pl.DataFrame, by: Sequence[str], qs: Sequence[float]
+) -> pl.LazyFrame:
+    """`quantiles` read from sorted bin counts (`counts`, `merged_counts`)."""
     for q in qs:
         if not 0 <= q <= 1:
             raise ValueError(f"a quantile must be within [0, 1], not {q}")
-        rank = (q * (pl.col("total") - 1)).floor()
-        reached = pl.col("upto") > rank
-        columns.append(representative(pl.col("bin").filter(reached).min()).alias(_name(q)))
-    return exploded.group_by(list(by), maintain_order=True).agg(columns)
+    ranked = counted.lazy().with_columns(
+        upto=pl.col("count").cum_sum().over(list(by), order_by="bin"),
+        total=pl.col("count").sum().over(list(by)),
+    )
+    columns = [
+        representative(
+            pl.col("bin").filter(pl.col("upto") > (q * (pl.col("total") - 1)).floor()).min()
+        ).alias(_name(q))
+        for q in qs
+    ]
+    return ranked.group_by(list(by), maintain_order=True).agg(columns)
 
 
 def _name(q: float) -> str:
