@@ -122,7 +122,11 @@ def run(*args: str) -> dict:
 
 
 def size(folder: Path) -> int:
-    return sum(p.stat().st_size for p in folder.rglob("*.parquet"))
+    """Bytes of the files the table's current version uses (older versions' files excluded)."""
+    from deltalake import DeltaTable
+
+    actions = DeltaTable(str(folder)).get_add_actions(flatten=True)
+    return int(sum(actions.column("size_bytes").to_pylist()))
 
 
 def main() -> None:
