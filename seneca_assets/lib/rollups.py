@@ -36,10 +36,53 @@ def _numbered(frame: pl.LazyFrame) -> tuple[pl.LazyFrame, pl.LazyFrame]:
     return frame.join(numbers, on=list(SERIES)).drop(*SERIES), numbers
 
 
+_SERIES_BITS = 22
+_BIN_BITS = 19
+_BIN_SHIFT = 1 << (_BIN_BITS - 1)
+
+
+def _group(bucket: pl.Expr) -> pl.Expr:
+    """One integer per bucket and series: the bucket's hour since the epoch, then the series.
+
+    Grouping by one integer is much cheaper than by a time and a number.
+    """
+    hours = bucket.dt.epoch("s") // 3600
+    return (hours * (1 << _SERIES_BITS) + pl.col("series")).alias("group")
+
+
+def _ungroup(group: pl.Expr) -> list[pl.Expr]:
+    """`bucket` and `series` back from a `_group` integer."""
+    return [
+        pl.from_epoch((group // (1 << _SERIES_BITS)) * 3600, time_unit="s")
+        .dt.cast_time_unit("us")
+        .dt.replace_time_zone("UTC")
+        .alias("bucket"),
+        (group % (1 << _SERIES_BITS)).alias("series"),
+    ]
+
+
+def _bin_counts(frame: pl.LazyFrame, value: str) -> pl.LazyFrame:
+    """Sorted bin counts per bucket and series (`S.counts`), grouped by one integer."""
+    key = pl.col("group") * (1 << _BIN_BITS) + (S.bins(pl.col(value)) + _BIN_SHIFT)
+    return (
+        frame.select(key=key)
+        .drop_nulls("key")
+        .group_by("key")
+        .agg(count=pl.len().cast(pl.Int64))
+        .sort("key")
+        .select(
+            *_ungroup(pl.col("key") // (1 << _BIN_BITS)),
+            bin=(pl.col("key") % (1 << _BIN_BITS) - _BIN_SHIFT).cast(pl.Int32),
+            count="count",
+        )
+    )
+
+
 def from_points(points: pl.DataFrame | pl.LazyFrame, every: str) -> pl.DataFrame:
     """Roll raw points (`timestamp`, `name`, `tags`, `value`, `unit`) into buckets of `every`.
 
-    Points without a value are left out of the statistics.
+    Points without a value are left out of the statistics. Sums follow the points' order as
+    read, so the same points give the same rollup.
     """
     valued = (
         points.lazy()
@@ -47,24 +90,28 @@ def from_points(points: pl.DataFrame | pl.LazyFrame, every: str) -> pl.DataFrame
         .with_columns(bucket=pl.col("timestamp").dt.truncate(every))
     )
     valued, numbers = _numbered(valued)
-    keys = ["bucket", "series"]
-    value = pl.col("value")
-    # A fixed order of the points makes the floating-point sums the same on every rebuild, and
-    # the first and last values of each group its first and last rows.
-    valued = valued.sort([*keys, "timestamp", "value"]).collect().lazy()
-    stats = valued.group_by(keys).agg(
-        count=pl.len().cast(pl.Int64),
-        sum=value.sum(),
-        min=value.min(),
-        max=value.max(),
-        m2=((value - value.mean()) ** 2).sum(),
-        first=value.first(),
-        last=value.last(),
-        first_at=pl.col("timestamp").first(),
-        last_at=pl.col("timestamp").last(),
-        unit=pl.col("unit").drop_nulls().first(),
+    valued = valued.with_columns(_group(pl.col("bucket"))).collect().lazy()
+    value, earliest = pl.col("value"), pl.col("timestamp")
+    means = valued.group_by("group").agg(_mean=value.mean())
+    stats = (
+        valued.join(means, on="group")
+        .group_by("group")
+        .agg(
+            count=pl.len().cast(pl.Int64),
+            sum=value.sum(),
+            min=value.min(),
+            max=value.max(),
+            m2=((value - pl.col("_mean")) ** 2).sum(),
+            first=value.get(earliest.arg_min()),
+            last=value.get(earliest.arg_max()),
+            first_at=earliest.min(),
+            last_at=earliest.max(),
+            unit=pl.col("unit").drop_nulls().first(),
+        )
+        .with_columns(_ungroup(pl.col("group")))
+        .drop("group")
     )
-    counted = S.counts(valued, keys, "value").collect().lazy()
+    counted = _bin_counts(valued, "value").collect().lazy()
     return _finish(stats, counted, numbers)
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import numpy as np
 import polars as pl
 
 ALPHA = 0.01
@@ -133,21 +134,39 @@ def quantiles(
 def quantiles_of_counts(
     counted: pl.LazyFrame | pl.DataFrame, by: Sequence[str], qs: Sequence[float]
 ) -> pl.LazyFrame:
-    """`quantiles` read from sorted bin counts (`counts`, `merged_counts`)."""
+    """`quantiles` read from bin counts sorted by series then bin (`counts`, `merged_counts`).
+
+    The running total of the counts over the whole frame only grows, so the bin holding each
+    series' rank is found by one binary search per series and quantile.
+    """
     for q in qs:
         if not 0 <= q <= 1:
             raise ValueError(f"a quantile must be within [0, 1], not {q}")
-    ranked = counted.lazy().with_columns(
-        upto=pl.col("count").cum_sum().over(list(by), order_by="bin"),
-        total=pl.col("count").sum().over(list(by)),
+    frame = counted.collect() if isinstance(counted, pl.LazyFrame) else counted
+    series = (
+        frame.with_row_index("_row")
+        .with_columns(_run=pl.struct(list(by)).rle_id())
+        .group_by("_run", maintain_order=True)
+        .agg(
+            *(pl.col(c).first() for c in by),
+            _start=pl.col("_row").first(),
+            _total=pl.col("count").sum(),
+        )
     )
-    columns = [
-        representative(
-            pl.col("bin").filter(pl.col("upto") > (q * (pl.col("total") - 1)).floor()).min()
-        ).alias(_name(q))
+    counts = frame.get_column("count").to_numpy()
+    running = np.cumsum(counts)
+    bins_ = frame.get_column("bin").to_numpy()
+    starts = series.get_column("_start").to_numpy().astype(np.int64)
+    totals = series.get_column("_total").to_numpy()
+    before = running[starts] - counts[starts] if starts.size else starts
+    found = {
+        _name(q): bins_[np.searchsorted(running, before + np.floor(q * (totals - 1)), "right")]
         for q in qs
-    ]
-    return ranked.group_by(list(by), maintain_order=True).agg(columns)
+    }
+    values = pl.DataFrame(found, schema=dict.fromkeys(found, pl.Int32)).select(
+        representative(pl.col(name)).alias(name) for name in found
+    )
+    return pl.concat([series.select(*by), values], how="horizontal").lazy()
 
 
 def _name(q: float) -> str:
