@@ -1,34 +1,17 @@
 """The bronze tables, materialized together by one incremental, exactly-once ingestion."""
 
-from typing import Any
-
 import dagster as dg
 
 from seneca_assets.defs.resources import LakeResource
+from seneca_assets.defs.tables import table_key, table_spec
 from seneca_assets.lib.ingest import QUARANTINE_SHARE_WARN, bronze_health, ingest
-from seneca_assets.lib.schemas import EVENTS, INGEST_FILES, QUARANTINE, REDACTIONS, TableSpec
+from seneca_assets.lib.schemas import EVENTS, INGEST_FILES, QUARANTINE, REDACTIONS
 
 INGEST_POOL = "seneca_ingest"
 """Runs that write the bronze tables share this pool (limit 1 in dagster.yaml)."""
 
-EVENTS_KEY = dg.AssetKey(EVENTS.name.split("/"))
-QUARANTINE_KEY = dg.AssetKey(QUARANTINE.name.split("/"))
-
-
-def table_spec(table: TableSpec, group_name: str = "bronze", **kwargs: Any) -> dg.AssetSpec:
-    """The asset spec of a lake table: its key, group, kinds, description and column schema."""
-    return dg.AssetSpec(
-        key=dg.AssetKey(table.name.split("/")),
-        group_name=group_name,
-        kinds={"delta", "polars"},
-        **kwargs,
-        description=(table.model.__doc__ or "").strip(),
-        metadata={
-            "dagster/column_schema": dg.TableSchema(
-                columns=[dg.TableColumn(name, str(dtype)) for name, dtype in table.schema.items()]
-            )
-        },
-    )
+EVENTS_KEY = table_key(EVENTS)
+QUARANTINE_KEY = table_key(QUARANTINE)
 
 
 @dg.multi_asset(
@@ -58,7 +41,7 @@ def bronze_ingestion(context: dg.AssetExecutionContext, lake: LakeResource):
     }
     for table, rows in counts.items():
         yield dg.MaterializeResult(
-            asset_key=dg.AssetKey(table.name.split("/")),
+            asset_key=table_key(table),
             metadata={
                 "dagster/uri": str(settings.lake_dir / table.name),
                 "dagster/row_count" if table is not REDACTIONS else "redacted_this_run": rows,

@@ -2,8 +2,9 @@
 
 import dagster as dg
 
-from seneca_assets.defs.ingest.assets import EVENTS_KEY, table_spec
+from seneca_assets.defs.ingest.assets import EVENTS_KEY
 from seneca_assets.defs.resources import LakeResource
+from seneca_assets.defs.tables import table_key, table_spec
 from seneca_assets.lib.model.build import SilverReport, build_silver
 from seneca_assets.lib.model.checks import (
     KEYS,
@@ -22,11 +23,7 @@ from seneca_assets.lib.schemas import TableSpec
 
 SILVER_POOL = "seneca_silver"
 """Runs that write the silver tables share this pool (limit 1 in dagster.yaml)."""
-MESSAGES_KEY = dg.AssetKey(MESSAGES.name.split("/"))
-
-
-def _key(table: TableSpec) -> dg.AssetKey:
-    return dg.AssetKey(table.name.split("/"))
+MESSAGES_KEY = table_key(MESSAGES)
 
 
 def _build_facts(table: TableSpec, report: SilverReport) -> dict[str, str | int]:
@@ -44,8 +41,8 @@ def _build_facts(table: TableSpec, report: SilverReport) -> dict[str, str | int]
 
 def _checks(table: TableSpec) -> list[dg.AssetCheckSpec]:
     checks = [
-        dg.AssetCheckSpec("keys_unique_and_present", asset=_key(table)),
-        dg.AssetCheckSpec("times_within_data_span", asset=_key(table)),
+        dg.AssetCheckSpec("keys_unique_and_present", asset=table_key(table)),
+        dg.AssetCheckSpec("times_within_data_span", asset=table_key(table)),
     ]
     if table is MESSAGES:
         checks += [
@@ -82,7 +79,7 @@ def silver_model(context: dg.AssetExecutionContext, lake: LakeResource):
     for table in SILVER_TABLES:
         health = table_health(store, table, span)
         yield dg.MaterializeResult(
-            asset_key=_key(table),
+            asset_key=table_key(table),
             metadata={
                 "dagster/uri": store.uri(table),
                 "dagster/row_count": health.rows,
@@ -92,7 +89,7 @@ def silver_model(context: dg.AssetExecutionContext, lake: LakeResource):
             },
         )
         yield dg.AssetCheckResult(
-            asset_key=_key(table),
+            asset_key=table_key(table),
             check_name="keys_unique_and_present",
             passed=health.null_keys == 0 and health.duplicate_keys == 0,
             metadata={
@@ -102,7 +99,7 @@ def silver_model(context: dg.AssetExecutionContext, lake: LakeResource):
             },
         )
         yield dg.AssetCheckResult(
-            asset_key=_key(table),
+            asset_key=table_key(table),
             check_name="times_within_data_span",
             passed=health.outside_span == 0,
             metadata={

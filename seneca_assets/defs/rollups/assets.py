@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
-from seneca_assets.defs.ingest.assets import table_spec
 from seneca_assets.defs.partitions import BY_GRAIN
 from seneca_assets.defs.resources import LakeResource
+from seneca_assets.defs.tables import table_key, table_spec
 from seneca_assets.lib.gold_tables import TIERS
 from seneca_assets.lib.lake import Lake
 from seneca_assets.lib.model.tables import MESSAGES, METRICS, SYSTEM_EVENTS
@@ -25,11 +25,6 @@ from seneca_assets.lib.sketch import ALPHA
 
 GOLD_POOL = "seneca_gold"
 """Runs that write the rollup tables share this pool (limit 1 in dagster.yaml)."""
-
-
-def key(table: TableSpec) -> dg.AssetKey:
-    """The asset key of a lake table."""
-    return dg.AssetKey(table.name.split("/"))
 
 
 FOLLOWS_FINER = (
@@ -52,9 +47,9 @@ P95_CHECK = "p95_within_1pct_of_raw"
 
 
 def _checks(grain: str, table: TableSpec) -> list[dg.AssetCheckSpec]:
-    checks = [dg.AssetCheckSpec(CHECKS[grain], asset=key(table))]
+    checks = [dg.AssetCheckSpec(CHECKS[grain], asset=table_key(table))]
     if grain == "monthly":
-        checks.append(dg.AssetCheckSpec(P95_CHECK, asset=key(table)))
+        checks.append(dg.AssetCheckSpec(P95_CHECK, asset=table_key(table)))
     return checks
 
 
@@ -65,7 +60,7 @@ def _check_results(grain: str, table: TableSpec, lake: Lake) -> list[dg.AssetChe
         stale = stale_hours(lake, now)
         results = [
             dg.AssetCheckResult(
-                asset_key=key(table),
+                asset_key=table_key(table),
                 check_name=CHECKS[grain],
                 passed=not stale,
                 metadata={"stale_hours": len(stale), "first": str(stale[0]) if stale else ""},
@@ -75,7 +70,7 @@ def _check_results(grain: str, table: TableSpec, lake: Lake) -> list[dg.AssetChe
         wrong = unsummed(lake, grain)
         results = [
             dg.AssetCheckResult(
-                asset_key=key(table),
+                asset_key=table_key(table),
                 check_name=CHECKS[grain],
                 passed=wrong == 0,
                 metadata={"rows_not_summing": wrong},
@@ -85,7 +80,7 @@ def _check_results(grain: str, table: TableSpec, lake: Lake) -> list[dg.AssetChe
         errors = percentile_errors(lake, grain)
         results.append(
             dg.AssetCheckResult(
-                asset_key=key(table),
+                asset_key=table_key(table),
                 check_name=P95_CHECK,
                 passed=all(error <= ALPHA for error in errors),
                 metadata={"series": len(errors), "worst": max(errors, default=0.0)},
@@ -97,11 +92,17 @@ def _check_results(grain: str, table: TableSpec, lake: Lake) -> list[dg.AssetChe
 def _rollups(grain: str) -> dg.AssetsDefinition:
     metrics_table, activity_table = TIERS[grain]
     if grain == "hourly":
-        deps = {metrics_table: [key(METRICS)], activity_table: [key(MESSAGES), key(SYSTEM_EVENTS)]}
+        deps = {
+            metrics_table: [table_key(METRICS)],
+            activity_table: [table_key(MESSAGES), table_key(SYSTEM_EVENTS)],
+        }
         condition = None
     else:
         finer_metrics, finer_activity = TIERS[FINER[grain]]
-        deps = {metrics_table: [key(finer_metrics)], activity_table: [key(finer_activity)]}
+        deps = {
+            metrics_table: [table_key(finer_metrics)],
+            activity_table: [table_key(finer_activity)],
+        }
         condition = FOLLOWS_FINER
 
     @dg.multi_asset(
@@ -121,7 +122,7 @@ def _rollups(grain: str) -> dg.AssetsDefinition:
         context.log.info(f"{grain} rollups of {window.start} .. {window.end}: {written}")
         for table in (metrics_table, activity_table):
             yield dg.MaterializeResult(
-                asset_key=key(table),
+                asset_key=table_key(table),
                 metadata={
                     "dagster/uri": lake.lake().uri(table),
                     "rows_written": written[table.name],

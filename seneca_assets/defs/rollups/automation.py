@@ -13,11 +13,11 @@ import polars as pl
 
 from seneca_assets.defs.partitions import DAILY, HOURLY, MONTHLY
 from seneca_assets.defs.resources import LakeResource
-from seneca_assets.defs.rollups.assets import key
+from seneca_assets.defs.tables import table_key
 from seneca_assets.lib.gold_tables import TIERS
 from seneca_assets.lib.rollup_build import contiguous, stale_hours
 
-HOURLY_KEYS = [key(t) for t in TIERS["hourly"]]
+HOURLY_KEYS = [table_key(t) for t in TIERS["hourly"]]
 HOUR_KEY_FORMAT = "%Y-%m-%d-%H:%M"
 
 rollups_hourly_job = dg.define_asset_job(
@@ -74,12 +74,12 @@ gold_automation = dg.AutomationConditionSensorDefinition(
 
 rollups_daily_job = dg.define_asset_job(
     "daily_rollups",
-    selection=dg.AssetSelection.assets(*(key(t) for t in TIERS["daily"])),
+    selection=dg.AssetSelection.assets(*(table_key(t) for t in TIERS["daily"])),
     description="Build the daily rollups of a range of days from their hourly rollups.",
 )
 rollups_monthly_job = dg.define_asset_job(
     "monthly_rollups",
-    selection=dg.AssetSelection.assets(*(key(t) for t in TIERS["monthly"])),
+    selection=dg.AssetSelection.assets(*(table_key(t) for t in TIERS["monthly"])),
     description="Build the monthly rollups of a range of months from their daily rollups.",
 )
 

@@ -199,10 +199,13 @@ def _rejudge_decisions(lake: Lake, report: SilverReport) -> None:
     report.decisions_rejudged += rows.height
 
 
-def _build_tasks(lake: Lake, acked: int, settings: ModelSettings, report: SilverReport) -> None:
+def _build_tasks(
+    lake: Lake, acked: int, settings: ModelSettings, report: SilverReport
+) -> pl.DataFrame:
+    """Recompute the tasks new facts name; the whole table, as written (or as stored)."""
     mark = lake.txn_version(TASKS, APP_ID)
     if mark >= acked:
-        return
+        return lake.read(TASKS)
     touched = (
         _since(lake, TASK_EVENTS, mark).select("task_id").unique().collect().get_column("task_id")
     )
@@ -217,9 +220,10 @@ def _build_tasks(lake: Lake, acked: int, settings: ModelSettings, report: Silver
     lake.write(TASKS, table, mode="overwrite", txn=(APP_ID, acked))
     report.tasks_recomputed = fresh.height
     report.add(TASKS.name, fresh.height)
+    return table
 
 
-def _build_agents(lake: Lake, acked: int, report: SilverReport) -> None:
+def _build_agents(lake: Lake, acked: int, task_table: pl.DataFrame, report: SilverReport) -> None:
     mark = lake.txn_version(AGENTS, APP_ID)
     if mark >= acked:
         return
@@ -231,7 +235,7 @@ def _build_agents(lake: Lake, acked: int, report: SilverReport) -> None:
     if not issues.is_empty() and lake.txn_version(DATA_QUALITY, issues_app) < acked:
         lake.write(DATA_QUALITY, issues, txn=(issues_app, acked))
         report.issues += issues.height
-    table = merge_agents(lake.read(AGENTS), partial, lake.read(TASKS), acked)
+    table = merge_agents(lake.read(AGENTS), partial, task_table, acked)
     lake.write(AGENTS, table, mode="overwrite", txn=(APP_ID, acked))
     report.add(AGENTS.name, partial.height)
 
@@ -318,11 +322,11 @@ class _Derived:
     app_id: str
 
 
-def _task_metrics(lake: Lake, acked: int) -> _Derived | None:
+def _task_metrics(lake: Lake, acked: int, task_table: pl.DataFrame) -> _Derived | None:
     app = f"{APP_ID}/tasks"
     if lake.txn_version(METRICS, app) >= acked:
         return None
-    return _Derived(task_metrics(lake.read(TASKS)), "derivation = 'tasks'", app)
+    return _Derived(task_metrics(task_table), "derivation = 'tasks'", app)
 
 
 def _conversation_metrics(lake: Lake, acked: int) -> _Derived | None:
@@ -383,9 +387,9 @@ def _write_metrics(
 def _tasks_and_agents(
     lake: Lake, acked: int, settings: ModelSettings, report: SilverReport
 ) -> _Derived | None:
-    _build_tasks(lake, acked, settings, report)
-    _build_agents(lake, acked, report)
-    return _task_metrics(lake, acked)
+    table = _build_tasks(lake, acked, settings, report)
+    _build_agents(lake, acked, table, report)
+    return _task_metrics(lake, acked, table)
 
 
 def build_silver(lake: Lake, settings: ModelSettings | None = None) -> SilverReport:
