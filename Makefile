@@ -40,6 +40,7 @@ docs: install
 bench: install
 	$(BIN)/python benchmarks/ingest.py
 	$(BIN)/python benchmarks/silver.py
+	$(BIN)/python benchmarks/rollups.py
 
 clean:
 	rm -rf $(VENV) data/lake data/dagster

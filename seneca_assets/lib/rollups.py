@@ -10,9 +10,11 @@ daily rows, so each tier outlives the raw data and the tier below it.
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 
 from seneca_assets.lib import sketch as S
+from seneca_assets.lib.segments import first_where, run_lengths, run_starts
 
 SERIES = ("name", "tags")
 """The columns that identify a series."""
@@ -21,139 +23,251 @@ GRAINS = {"hourly": "1h", "daily": "1d", "monthly": "1mo"}
 """Each tier's bucket width, as a Polars duration; buckets start at UTC boundaries."""
 
 
-def _numbered(frame: pl.LazyFrame) -> tuple[pl.LazyFrame, pl.LazyFrame]:
-    """`frame` with an integer `series` number in place of its name and tags, and the numbers.
-
-    Grouping and sorting by one integer is much cheaper than by two strings.
-    """
-    numbers = (
-        frame.select(*SERIES)
-        .unique()
-        .sort(*SERIES)
-        .with_row_index("series")
-        .with_columns(pl.col("series").cast(pl.Int64))
-    )
-    return frame.join(numbers, on=list(SERIES)).drop(*SERIES), numbers
-
-
-_SERIES_BITS = 22
 _BIN_BITS = 19
 _BIN_SHIFT = 1 << (_BIN_BITS - 1)
-
-
-def _group(bucket: pl.Expr) -> pl.Expr:
-    """One integer per bucket and series: the bucket's hour since the epoch, then the series.
-
-    Grouping by one integer is much cheaper than by a time and a number.
-    """
-    hours = bucket.dt.epoch("s") // 3600
-    return (hours * (1 << _SERIES_BITS) + pl.col("series")).alias("group")
-
-
-def _ungroup(group: pl.Expr) -> list[pl.Expr]:
-    """`bucket` and `series` back from a `_group` integer."""
-    return [
-        pl.from_epoch((group // (1 << _SERIES_BITS)) * 3600, time_unit="s")
-        .dt.cast_time_unit("us")
-        .dt.replace_time_zone("UTC")
-        .alias("bucket"),
-        (group % (1 << _SERIES_BITS)).alias("series"),
-    ]
-
-
-def _bin_counts(frame: pl.LazyFrame, value: str) -> pl.LazyFrame:
-    """Sorted bin counts per bucket and series (`S.counts`), grouped by one integer."""
-    key = pl.col("group") * (1 << _BIN_BITS) + (S.bins(pl.col(value)) + _BIN_SHIFT)
-    return (
-        frame.select(key=key)
-        .drop_nulls("key")
-        .group_by("key")
-        .agg(count=pl.len().cast(pl.Int64))
-        .sort("key")
-        .select(
-            *_ungroup(pl.col("key") // (1 << _BIN_BITS)),
-            bin=(pl.col("key") % (1 << _BIN_BITS) - _BIN_SHIFT).cast(pl.Int32),
-            count="count",
-        )
-    )
+"""A key packs a group number above `_BIN_BITS` bits of shifted sketch bin (|bin| < 2**17)."""
+_GROUP_LIMIT = 1 << (62 - _BIN_BITS)
+_US_PER_HOUR = 3_600_000_000
 
 
 def from_points(points: pl.DataFrame | pl.LazyFrame, every: str) -> pl.DataFrame:
     """Roll raw points (`timestamp`, `name`, `tags`, `value`, `unit`) into buckets of `every`.
 
-    Points without a value are left out of the statistics. Sums follow the points' order as
-    read, so the same points give the same rollup.
+    Points without a finite value are left out. The points are sorted once by bucket, series and
+    sketch bin; every statistic is then a reduction over runs of that order, so the same points
+    give the same rollup.
     """
-    valued = (
+    frame = (
         points.lazy()
         .filter(pl.col("value").is_not_null() & pl.col("value").is_finite())
-        .with_columns(bucket=pl.col("timestamp").dt.truncate(every))
-    )
-    valued, numbers = _numbered(valued)
-    valued = valued.with_columns(_group(pl.col("bucket"))).collect().lazy()
-    value, earliest = pl.col("value"), pl.col("timestamp")
-    means = valued.group_by("group").agg(_mean=value.mean())
-    stats = (
-        valued.join(means, on="group")
-        .group_by("group")
-        .agg(
-            count=pl.len().cast(pl.Int64),
-            sum=value.sum(),
-            min=value.min(),
-            max=value.max(),
-            m2=((value - pl.col("_mean")) ** 2).sum(),
-            first=value.get(earliest.arg_min()),
-            last=value.get(earliest.arg_max()),
-            first_at=earliest.min(),
-            last_at=earliest.max(),
-            unit=pl.col("unit").drop_nulls().first(),
+        .select(
+            _SERIES_KEY,
+            "value",
+            unit=pl.col("unit").cast(pl.Categorical),
+            hour=_hour(pl.col("timestamp").dt.truncate(every)),
+            at=pl.col("timestamp").dt.epoch("us"),
+            bin=S.bins(pl.col("value")).cast(pl.Int64),
         )
-        .with_columns(_ungroup(pl.col("group")))
-        .drop("group")
+        .collect()
     )
-    counted = _bin_counts(valued, "value").collect().lazy()
-    return _finish(stats, counted, numbers)
+    group, names, first_hour = _groups(frame)
+    group <<= _BIN_BITS
+    group += frame.get_column("bin").to_numpy()
+    group += _BIN_SHIFT
+    order = _order(pl.DataFrame({"key": group}))
+    keys = group[order]
+    value = frame.get_column("value").to_numpy()[order]
+    at = frame.get_column("at").to_numpy()[order]
+    starts = run_starts(keys >> _BIN_BITS)
+    count = run_lengths(starts, keys.size)
+    total = _reduce(np.add, value, starts)
+    deviation = value - np.repeat(total / np.maximum(count, 1), count)
+    first_at, last_at = _reduce(np.minimum, at, starts), _reduce(np.maximum, at, starts)
+    stats = {
+        "count": count,
+        "sum": total,
+        "min": _reduce(np.minimum, value, starts),
+        "max": _reduce(np.maximum, value, starts),
+        "m2": _reduce(np.add, deviation * deviation, starts),
+        # Ties in time go to the smaller value first: sketch bins order values.
+        "first": value[first_where(at == np.repeat(first_at, count), starts)],
+        "last": value[first_where(at == np.repeat(last_at, count), starts, last=True)],
+        "first_at": first_at,
+        "last_at": last_at,
+    }
+    unit_rows = np.where(frame.get_column("unit").is_not_null().to_numpy()[order], order, -1)
+    return _assemble(
+        keys[starts] >> _BIN_BITS,
+        (names, first_hour),
+        stats,
+        _units(frame, _first_valid(unit_rows, starts)),
+        _sketch_columns(keys, None),
+    )
 
 
 def from_tier(rows: pl.DataFrame | pl.LazyFrame, every: str) -> pl.DataFrame:
-    """Roll rows of a finer tier into buckets of `every`, merging their statistics exactly."""
-    finer, numbers = _numbered(rows.lazy().with_columns(coarse=pl.col("bucket").dt.truncate(every)))
-    keys = ["coarse", "series"]
-    finer = finer.sort([*keys, "bucket"]).collect().lazy()  # the same sums on every rebuild
-    count, mean = pl.col("count"), pl.col("sum") / pl.col("count")
-    total = count.sum()
-    overall = pl.col("sum").sum() / total
-    stats = finer.group_by(keys).agg(
-        count=total,
-        sum=pl.col("sum").sum(),
-        min=pl.col("min").min(),
-        max=pl.col("max").max(),
-        # Chan et al.: the squared deviations of the parts plus those of their means.
-        m2=pl.col("m2").sum() + (count * (mean - overall) ** 2).sum(),
-        first=pl.col("first").sort_by("first_at").first(),
-        last=pl.col("last").sort_by("last_at").last(),
-        first_at=pl.col("first_at").min(),
-        last_at=pl.col("last_at").max(),
-        unit=pl.col("unit").drop_nulls().first(),
-    )
-    counted = S.merged_counts(finer, keys).collect().lazy()
-    rename = {"coarse": "bucket"}
-    return _finish(stats.rename(rename), counted.rename(rename), numbers)
+    """Roll rows of a finer tier into buckets of `every`, merging their statistics exactly.
 
-
-def _finish(stats: pl.LazyFrame, counted: pl.LazyFrame, numbers: pl.LazyFrame) -> pl.DataFrame:
-    """Add the mean, the sketch and the percentiles read from it; name the series; order."""
-    keys = ["bucket", "series"]
-    return (
-        stats.with_columns(mean=pl.col("sum") / pl.col("count"))
-        .join(S.pack(counted, keys), on=keys, how="left")
-        .join(S.quantiles_of_counts(counted, keys, PERCENTILES), on=keys, how="left")
-        .join(numbers, on="series")
-        .drop("series")
-        .sort("bucket", *SERIES)
-        .select(_COLUMNS)
+    A series' rows of the finer tier must not overlap in time (the buckets of one tier never do).
+    """
+    frame = (
+        rows.lazy()
+        .select(
+            _SERIES_KEY,
+            "count",
+            "sum",
+            "min",
+            "max",
+            "m2",
+            "first",
+            "last",
+            "sketch",
+            unit=pl.col("unit").cast(pl.Categorical),
+            hour=_hour(pl.col("bucket").dt.truncate(every)),
+            fine=pl.col("bucket").dt.epoch("us"),
+            first_at=pl.col("first_at").dt.epoch("us"),
+            last_at=pl.col("last_at").dt.epoch("us"),
+        )
         .collect()
     )
+    group, names, first_hour = _groups(frame)
+    order = _order(pl.DataFrame({"group": group, "fine": frame.get_column("fine")}))
+    starts = run_starts(group[order])
+    column = {c: frame.get_column(c).to_numpy()[order] for c in _TIER_COLUMNS}
+    count, total = _reduce(np.add, column["count"], starts), _reduce(np.add, column["sum"], starts)
+    lengths = run_lengths(starts, order.size)
+    overall = np.repeat(total / np.maximum(count, 1), lengths)
+    # Chan et al.: the squared deviations of the parts plus those of their means.
+    spread = column["count"] * (column["sum"] / column["count"] - overall) ** 2
+    ends = starts + lengths - 1
+    stats = {
+        "count": count,
+        "sum": total,
+        "min": _reduce(np.minimum, column["min"], starts),
+        "max": _reduce(np.maximum, column["max"], starts),
+        "m2": _reduce(np.add, column["m2"], starts) + _reduce(np.add, spread, starts),
+        "first": column["first"][starts],  # rows are in time order within each group
+        "last": column["last"][ends],
+        "first_at": column["first_at"][starts],
+        "last_at": column["last_at"][ends],
+    }
+    unit_rows = np.where(frame.get_column("unit").is_not_null().to_numpy()[order], order, -1)
+    offsets, bins, weights = S.flat(frame.get_column("sketch"))
+    keys = (np.repeat(group, np.diff(offsets)) << _BIN_BITS) | (bins.astype(np.int64) + _BIN_SHIFT)
+    by_key = _order(pl.DataFrame({"key": keys}))
+    return _assemble(
+        group[order][starts],
+        (names, first_hour),
+        stats,
+        _units(frame, _first_valid(unit_rows, starts)),
+        _sketch_columns(keys[by_key], weights[by_key]),
+    )
+
+
+_TIER_COLUMNS = ("count", "sum", "min", "max", "m2", "first", "last", "first_at", "last_at")
+
+
+def _hour(bucket: pl.Expr) -> pl.Expr:
+    """The hour since the epoch at which a bucket starts (every grain starts on an hour)."""
+    return bucket.dt.epoch("us") // _US_PER_HOUR
+
+
+def _groups(frame: pl.DataFrame) -> tuple[np.ndarray, pl.DataFrame, int]:
+    """One number per row for its bucket and series, ordered by bucket then name then tags.
+
+    Returns the numbers, the series (`name`, `tags`) by series number, and the first hour.
+    """
+    series, names = _series_numbers(frame)
+    hours = frame.get_column("hour").to_numpy()
+    first_hour = int(hours.min()) if hours.size else 0
+    spread = (int(hours.max()) - first_hour + 1) * max(names.height, 1) if hours.size else 0
+    if spread >= _GROUP_LIMIT:
+        raise ValueError(f"too many buckets times series ({spread:,}) for one rollup; split it")
+    group = hours - first_hour  # in place from here: large arrays are costly to allocate
+    group *= max(names.height, 1)
+    group += series
+    return group, names, first_hour
+
+
+_SERIES_KEY = pl.concat_str("tags", pl.lit("\x00"), "name").cast(pl.Categorical).alias("series")
+"""One categorical for a series' tags and name: JSON text holds no raw NUL, so it splits back."""
+
+
+def _series_numbers(frame: pl.DataFrame) -> tuple[np.ndarray, pl.DataFrame]:
+    """Each row's series number, and the series (`name`, `tags`) in number order.
+
+    Numbers follow name then tags. The strings were hashed once each into a categorical
+    (`_SERIES_KEY`); a join with the distinct series costs about three times as much.
+    """
+    keys = frame.get_column("series")
+    codes = keys.to_physical().to_numpy()
+    distinct = keys.unique()
+    names = (
+        distinct.cast(pl.String)
+        .str.splitn("\x00", 2)
+        .struct.rename_fields(["tags", "name"])
+        .struct.unnest()
+        .with_columns(code=distinct.to_physical())
+        .sort(SERIES)
+    )
+    number = np.zeros(int(codes.max()) + 1 if codes.size else 0, dtype=np.int64)
+    number[names.get_column("code").to_numpy()] = np.arange(names.height)
+    return number[codes], names.select(SERIES)
+
+
+def _order(keys: pl.DataFrame) -> np.ndarray:
+    """The stable sort order of the rows of `keys` by all its columns (ties keep row order)."""
+    order = keys.select(pl.arg_sort_by(keys.columns, maintain_order=True)).to_series()
+    return order.to_numpy().astype(np.int64, copy=False)
+
+
+def _reduce(ufunc: np.ufunc, values: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """`ufunc` over each run of `values`, the runs starting at `starts`."""
+    return ufunc.reduceat(values, starts) if starts.size else values[:0]
+
+
+def _first_valid(rows: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Per run, the smallest non-negative entry of `rows` (-1 where the run has none)."""
+    marked = np.where(rows < 0, np.iinfo(np.int64).max, rows)
+    first = _reduce(np.minimum, marked, starts)
+    return np.where(first == np.iinfo(np.int64).max, -1, first)
+
+
+def _units(frame: pl.DataFrame, rows: np.ndarray) -> pl.Series:
+    """The unit of each output row, read from the input row `rows` names (null for -1)."""
+    if frame.is_empty():
+        return pl.Series("unit", [None] * rows.size, dtype=pl.String)
+    units = frame.get_column("unit").gather(np.maximum(rows, 0)).cast(pl.String)
+    return units.scatter(np.flatnonzero(rows < 0), None)
+
+
+def _sketch_columns(keys: np.ndarray, weights: np.ndarray | None) -> dict[str, pl.Series]:
+    """The sketch and percentile columns of each group, from keys sorted by group then bin.
+
+    Each key stands for `weights` values of its bin (one, without weights).
+    """
+    bin_starts = run_starts(keys)
+    if weights is None:
+        counts = run_lengths(bin_starts, keys.size)
+    else:
+        counts = _reduce(np.add, weights, bin_starts)
+    bins = keys[bin_starts]
+    offsets = np.append(run_starts(bins >> _BIN_BITS), bin_starts.size)
+    bins &= (1 << _BIN_BITS) - 1
+    bins -= _BIN_SHIFT
+    found = S.quantile_bins(offsets, counts, PERCENTILES)
+    return {
+        "sketch": S.packed(offsets, bins, counts),
+        **{name: pl.Series(name, S.values_of(bins[at])) for name, at in found.items()},
+    }
+
+
+def _assemble(
+    groups: np.ndarray,
+    series: tuple[pl.DataFrame, int],
+    stats: dict[str, np.ndarray],
+    units: pl.Series,
+    sketches: dict[str, pl.Series],
+) -> pl.DataFrame:
+    """Rollup rows in the gold tables' column order from per-group arrays, in group order."""
+    names, first_hour = series
+    width = max(names.height, 1)
+    hours = groups // width + first_hour
+    at = pl.Datetime("us", "UTC")
+    return pl.DataFrame(
+        [
+            pl.Series("bucket", hours * _US_PER_HOUR).cast(at),
+            *names[groups % width].get_columns(),
+            units.alias("unit"),
+            pl.Series("count", stats["count"], dtype=pl.Int64),
+            *(pl.Series(c, stats[c], dtype=pl.Float64) for c in ("sum", "min", "max")),
+            pl.Series("mean", stats["sum"] / np.maximum(stats["count"], 1), dtype=pl.Float64),
+            *(pl.Series(c, stats[c], dtype=pl.Float64) for c in ("m2", "first", "last")),
+            pl.Series("first_at", stats["first_at"]).cast(at),
+            pl.Series("last_at", stats["last_at"]).cast(at),
+            *sketches.values(),
+        ]
+    ).select(_COLUMNS)
 
 
 _COLUMNS = [

@@ -19,6 +19,9 @@ from collections.abc import Sequence
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
+
+from seneca_assets.lib.segments import run_starts
 
 ALPHA = 0.01
 """Relative accuracy of every quantile read from a sketch."""
@@ -54,11 +57,51 @@ def bins(value: pl.Expr) -> pl.Expr:
     )
 
 
-def representative(bin_: pl.Expr) -> pl.Expr:
-    """The value a bin stands for: within ALPHA of every value in it."""
-    bucket = bin_.abs() - BIN_OFFSET
-    magnitude = 2 * (bucket.cast(pl.Float64) * _LOG_GAMMA).exp() / (GAMMA + 1)
-    return pl.when(bin_ == 0).then(0.0).otherwise(bin_.sign().cast(pl.Float64) * magnitude)
+def values_of(bins_: np.ndarray) -> np.ndarray:
+    """The value each bin stands for: within ALPHA of every value in it."""
+    bucket = np.abs(bins_).astype(np.float64) - BIN_OFFSET
+    magnitude = 2 * np.exp(bucket * _LOG_GAMMA) / (GAMMA + 1)
+    return np.where(bins_ == 0, 0.0, np.sign(bins_) * magnitude)
+
+
+def packed(offsets: np.ndarray, bins_: np.ndarray, counts_: np.ndarray) -> pl.Series:
+    """A sketch column from flat bin counts: sketch i holds bins[offsets[i]:offsets[i + 1]]."""
+    pairs = pa.StructArray.from_arrays(
+        [pa.array(bins_.astype(np.int32)), pa.array(counts_.astype(np.int64))], ["bin", "count"]
+    )
+    lists = pa.LargeListArray.from_arrays(pa.array(offsets.astype(np.int64)), pairs)
+    return pl.Series("sketch", lists)
+
+
+def flat(sketches: pl.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The offsets, bins and counts of a sketch column (the inverse of `packed`)."""
+    lists = sketches.rechunk().to_arrow()
+    lengths = lists.value_lengths().fill_null(0).to_numpy(zero_copy_only=False)
+    pairs = lists.flatten()
+    bins_ = pairs.field("bin").to_numpy(zero_copy_only=False)
+    return np.concatenate(([0], np.cumsum(lengths))), bins_, pairs.field("count").to_numpy()
+
+
+def quantile_bins(
+    offsets: np.ndarray, counts_: np.ndarray, qs: Sequence[float]
+) -> dict[str, np.ndarray]:
+    """The bin holding each quantile of each sketch, from flat bin counts (see `packed`).
+
+    The quantile q of n values is the value of rank `floor(q * (n - 1))` (0-based, numpy's
+    "lower" method). The running total of the counts only grows, so each is one binary search.
+    Every sketch must hold at least one bin.
+    """
+    for q in qs:
+        if not 0 <= q <= 1:
+            raise ValueError(f"a quantile must be within [0, 1], not {q}")
+    running = np.cumsum(counts_)
+    starts = offsets[:-1]
+    before = running[starts] - counts_[starts] if starts.size else starts
+    totals = running[offsets[1:] - 1] - before if starts.size else starts
+    return {
+        _name(q): np.searchsorted(running, before + (q * (totals - 1)).astype(np.int64), "right")
+        for q in qs
+    }
 
 
 def counts(frame: pl.LazyFrame | pl.DataFrame, by: Sequence[str], value: str) -> pl.LazyFrame:
@@ -139,34 +182,14 @@ def quantiles_of_counts(
     The running total of the counts over the whole frame only grows, so the bin holding each
     series' rank is found by one binary search per series and quantile.
     """
-    for q in qs:
-        if not 0 <= q <= 1:
-            raise ValueError(f"a quantile must be within [0, 1], not {q}")
     frame = counted.collect() if isinstance(counted, pl.LazyFrame) else counted
-    series = (
-        frame.with_row_index("_row")
-        .with_columns(_run=pl.struct(list(by)).rle_id())
-        .group_by("_run", maintain_order=True)
-        .agg(
-            *(pl.col(c).first() for c in by),
-            _start=pl.col("_row").first(),
-            _total=pl.col("count").sum(),
-        )
-    )
-    counts = frame.get_column("count").to_numpy()
-    running = np.cumsum(counts)
+    starts = run_starts(frame.select(pl.struct(list(by)).rle_id()).to_series().to_numpy())
+    series = frame.select(by).gather(starts)
+    offsets = np.append(starts, frame.height).astype(np.int64)
     bins_ = frame.get_column("bin").to_numpy()
-    starts = series.get_column("_start").to_numpy().astype(np.int64)
-    totals = series.get_column("_total").to_numpy()
-    before = running[starts] - counts[starts] if starts.size else starts
-    found = {
-        _name(q): bins_[np.searchsorted(running, before + np.floor(q * (totals - 1)), "right")]
-        for q in qs
-    }
-    values = pl.DataFrame(found, schema=dict.fromkeys(found, pl.Int32)).select(
-        representative(pl.col(name)).alias(name) for name in found
-    )
-    return pl.concat([series.select(*by), values], how="horizontal").lazy()
+    found = quantile_bins(offsets, frame.get_column("count").to_numpy(), qs)
+    values = pl.DataFrame({name: values_of(bins_[rows]) for name, rows in found.items()})
+    return pl.concat([series, values], how="horizontal").lazy()
 
 
 def _name(q: float) -> str:

@@ -1,4 +1,5 @@
-"""The real dagster-webserver loads the code location: every asset, check, sensor, schedule."""
+"""The real dagster-webserver loads the code location (every asset, check, sensor, schedule) and
+shows the rollup partitions that `seneca run` built."""
 
 from __future__ import annotations
 
@@ -11,11 +12,18 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from seneca_assets.definitions import defs
+from seneca_assets.lib.gold_tables import ACTIVITY_HOURLY, METRICS_HOURLY
+from seneca_assets.lib.lake import Lake
+from seneca_assets.lib.model.tables import METRICS
+from seneca_assets.lib.simulate import simulate_deployment
 
 ROOT = Path(__file__).resolve().parents[2]
 STARTUP_TIMEOUT_S = 120
@@ -70,16 +78,28 @@ def _graphql(port: int, query: str) -> dict:
         return json.loads(response.read())
 
 
+def _environment(root: Path) -> dict[str, str]:
+    """A Dagster home, log folder and lake under `root`; partitions from October 2026."""
+    (root / "dagster_home").mkdir(exist_ok=True)
+    (root / "logs").mkdir(exist_ok=True)
+    return os.environ | {
+        "DAGSTER_HOME": str(root / "dagster_home"),
+        "SENECA_LOG_DIR": str(root / "logs"),
+        "SENECA_LAKE_DIR": str(root / "lake"),
+        "SENECA_PARTITIONS_START": "2026-10-01",
+    }
+
+
 @pytest.fixture
 def webserver(tmp_path: Path) -> Iterator[int]:
+    with _serve(_environment(tmp_path)) as port:
+        yield port
+
+
+@contextmanager
+def _serve(env: dict[str, str]) -> Iterator[int]:
+    """A real dagster-webserver on the code location, on a free local port."""
     port = _free_port()
-    env = os.environ | {
-        "DAGSTER_HOME": str(tmp_path / "dagster_home"),
-        "SENECA_LOG_DIR": str(tmp_path / "logs"),
-        "SENECA_LAKE_DIR": str(tmp_path / "lake"),
-    }
-    (tmp_path / "dagster_home").mkdir()
-    (tmp_path / "logs").mkdir()
     webserver_bin = Path(sys.executable).with_name("dagster-webserver")
     process = subprocess.Popen(
         [
@@ -150,16 +170,71 @@ def test_code_location_loads_every_definition(webserver: int):
     assert schedules == {"ingest_hourly": "RUNNING"}
 
 
+def _command(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run a command from the repository root and capture what it says."""
+    return subprocess.run(
+        args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False
+    )
+
+
 @pytest.mark.slow
 def test_dg_check_defs_passes():
-    dg_bin = Path(sys.executable).with_name("dg")
-    result = subprocess.run(
-        [str(dg_bin), "check", "defs"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    result = _command(str(Path(sys.executable).with_name("dg")), "check", "defs")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "All definitions loaded successfully" in result.stdout + result.stderr
+
+
+PARTITIONS = """
+{
+  assetNodes(group: {groupName: "gold", repositoryName: "__repository__",
+                     repositoryLocationName: "seneca"}) {
+    assetKey { path }
+    partitionDefinition { type name }
+    partitionStats { numMaterialized numPartitions numFailed }
+  }
+}
+"""
+
+
+@pytest.mark.slow
+def test_the_ui_shows_the_rollup_partitions_that_seneca_run_built(tmp_path: Path):
+    now = datetime.now(UTC)
+    start = (now - timedelta(days=3)).replace(hour=0, minute=0, second=0, microsecond=0)
+    before = (start.replace(day=1) - timedelta(days=1)).replace(day=1)  # a closed month at least
+    env = _environment(tmp_path) | {"SENECA_PARTITIONS_START": f"{before:%Y-%m-%d}"}
+    simulate_deployment(tmp_path / "logs", days=2, agents=2, seed=4, start=start)
+    run = _command(sys.executable, "-m", "seneca_assets.cli", "run", env=env)
+    assert run.returncode == 0, run.stdout + run.stderr
+    lake = Lake(tmp_path / "lake")
+    rolled = pl.concat(
+        [lake.scan(table).select("bucket").collect() for table in (METRICS_HOURLY, ACTIVITY_HOURLY)]
+    ).unique()
+    metric_hours = lake.scan(METRICS).select(pl.col("timestamp").dt.truncate("1h")).collect()
+    assert metric_hours.join(rolled, left_on="timestamp", right_on="bucket", how="anti").is_empty()
+    hours = rolled.height
+    assert hours >= 24, "seneca run built the hourly rollups of two days"
+    days = rolled.select(pl.col("bucket").dt.truncate("1d").n_unique()).item()
+    month_ends = rolled.select(pl.col("bucket").dt.month_end().dt.date().unique()).to_series()
+    closed_months = sum(1 for end in month_ends if end < now.date())
+
+    with _serve(env) as port:
+        nodes = _graphql(port, PARTITIONS)["data"]["assetNodes"]
+    shown = {"/".join(node["assetKey"]["path"]): node for node in nodes}
+    assert set(shown) == {
+        f"gold/{kind}_{grain}"
+        for kind in ("metrics", "activity")
+        for grain in ("hourly", "daily", "monthly")
+    }
+    materialized = {}
+    for key, node in shown.items():
+        assert node["partitionDefinition"]["type"] == "TIME_WINDOW", key
+        stats = node["partitionStats"]
+        assert stats["numFailed"] == 0, key
+        assert stats["numPartitions"] > 0, key
+        materialized[key] = stats["numMaterialized"]
+    # Every hour and day with rollups is a materialized partition (all have closed), and every
+    # hour with metric points has rollups; a month is built only once it has closed.
+    assert materialized["gold/metrics_hourly"] == materialized["gold/activity_hourly"] == hours
+    assert materialized["gold/metrics_daily"] == materialized["gold/activity_daily"] == days
+    assert materialized["gold/metrics_monthly"] == closed_months
+    assert materialized["gold/activity_monthly"] == closed_months

@@ -113,6 +113,43 @@ def test_variance_reads_the_sample_variance(points: pl.DataFrame):
         assert var == pytest.approx(values.var(ddof=1), rel=1e-9)
 
 
+def test_ties_missing_values_and_units_are_settled_the_same_way_at_every_tier():
+    at = START + timedelta(minutes=5)
+    points = pl.DataFrame(
+        {
+            "timestamp": [at, at, at, at + timedelta(hours=1), at, at],
+            "name": ["m", "m", "m", "m", "n", "n"],
+            "tags": ["{}"] * 6,
+            "value": [3.0, 1.0, None, 2.0, float("nan"), float("inf")],
+            "unit": [None, "ms", "s", None, "ms", None],
+        }
+    ).with_columns(pl.col("timestamp").dt.cast_time_unit("us"))
+    hourly = R.from_points(points, "1h")
+    # Only finite values count; a series with none has no row.
+    assert hourly.select("name", "count").rows() == [("m", 2), ("m", 1)]
+    # Points at the same instant: the smaller is first, the larger last.
+    assert (hourly.item(0, "first"), hourly.item(0, "last")) == (1.0, 3.0)
+    # The unit is the first one given among the bucket's valued points, null if none.
+    assert hourly.get_column("unit").to_list() == ["ms", None]
+    daily = R.from_tier(hourly, "1d")
+    assert daily.drop("sum", "mean", "m2").equals(
+        R.from_points(points, "1d").drop("sum", "mean", "m2")
+    )
+    assert (daily.item(0, "first"), daily.item(0, "last"), daily.item(0, "unit")) == (
+        1.0,
+        2.0,
+        "ms",
+    )
+
+
+def test_nothing_to_roll_up_gives_no_rows_of_the_same_shape(points: pl.DataFrame):
+    shape = R.from_points(points, "1h").schema
+    hourly = R.from_points(points.clear(), "1h")
+    assert hourly.is_empty() and hourly.schema == shape
+    assert R.from_tier(hourly, "1d").schema == shape
+    assert R.from_tier(R.from_tier(hourly, "1d"), "1mo").is_empty()
+
+
 def test_a_bucket_is_stale_once_its_points_change(points: pl.DataFrame):
     hourly = R.from_points(points, "1h")
     assert R.stale_buckets(points, hourly, "1h").is_empty()
