@@ -11,6 +11,7 @@ from typing import Any
 
 from seneca_assets.lib.config import ConfigurationError, IngestSettings, ModelSettings
 from seneca_assets.lib.lake import Lake
+from seneca_assets.lib.query.errors import QueryError
 
 EXIT_CONFIG = 2
 EXIT_RUN_FAILED = 1
@@ -167,6 +168,64 @@ def _cmd_docs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _query_lake(args: argparse.Namespace) -> Any:
+    from seneca_assets.lib.config import QuerySettings
+    from seneca_assets.lib.query import Lake as QueryLake
+
+    folder = Path(args.lake or os.environ.get("SENECA_LAKE_DIR") or "data/lake")
+    if not folder.is_dir():
+        raise ConfigurationError(
+            f"lake folder {folder} does not exist: point --lake or SENECA_LAKE_DIR at a lake "
+            "(`seneca run` builds one)"
+        )
+    return QueryLake(folder, QuerySettings.from_env())
+
+
+def _show(frame: Any, as_json: bool) -> int:
+    from seneca_assets.lib.query.render import as_json as json_text
+    from seneca_assets.lib.query.render import as_text
+
+    print(json_text(frame) if as_json else as_text(frame))
+    return 0
+
+
+def _cmd_query(args: argparse.Namespace) -> int:
+    import warnings
+
+    lake = _query_lake(args)
+    if args.what == "metrics":
+        tags = dict(_pair(text) for text in args.tag)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            frame = lake.metrics(
+                args.name, args.start, args.end, tags=tags, resolution=args.resolution,
+                aggregates=args.agg.split(","), by_tags=args.by_tags,
+            )  # fmt: skip
+        for warning in caught:
+            print(f"note: {warning.message}", file=sys.stderr)
+        return _show(frame, args.json)
+    frame = lake.records(
+        args.what.replace("-", "_"), agent=args.agent, task=args.task, project=args.project,
+        kind=args.kind, start=args.start, end=args.end, limit=args.limit, offset=args.offset,
+    )  # fmt: skip
+    return _show(frame, args.json)
+
+
+def _pair(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"--tag takes KEY=VALUE, not {text!r}")
+    return key, value
+
+
+def _cmd_sql(args: argparse.Namespace) -> int:
+    return _show(_query_lake(args).sql(args.query, args.param or None), args.json)
+
+
+def _cmd_tables(args: argparse.Namespace) -> int:
+    return _show(_query_lake(args).tables(), args.json)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="seneca", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -199,7 +258,46 @@ def _parser() -> argparse.ArgumentParser:
     )
     docs.add_argument("--dir", default="docs", help="folder of TABLES.md and METRICS.md")
     docs.set_defaults(func=_cmd_docs)
+    _query_parsers(commands)
     return parser
+
+
+def _query_parsers(commands: Any) -> None:
+    """`seneca query`, `seneca sql` and `seneca tables`."""
+    from seneca_assets.lib.query.metrics import DEFAULT_AGGREGATES, RESOLUTIONS
+    from seneca_assets.lib.query.records import RECORDS
+
+    def common(sub: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        sub.add_argument("--lake", help="lake folder (default: $SENECA_LAKE_DIR or data/lake)")
+        sub.add_argument("--json", action="store_true", help="JSON rows instead of a table")
+        return sub
+
+    query = commands.add_parser("query", help="metrics and records from the lake")
+    kinds = query.add_subparsers(dest="what", required=True)
+    metrics = common(kinds.add_parser("metrics", help="one metric over a time range"))
+    metrics.add_argument("name")
+    metrics.add_argument("--start", default="24h", help="ISO time or e.g. 24h, 7d (default 24h)")
+    metrics.add_argument("--end", help="ISO time or now (default now)")
+    metrics.add_argument("--resolution", default="auto", choices=["auto", *RESOLUTIONS])
+    metrics.add_argument("--tag", action="append", default=[], help="KEY=VALUE (repeatable)")
+    metrics.add_argument("--agg", default=",".join(DEFAULT_AGGREGATES), help="comma-separated")
+    metrics.add_argument("--by-tags", action="store_true", help="one row per tag set")
+    metrics.set_defaults(func=_cmd_query)
+    for table in RECORDS:
+        records = common(kinds.add_parser(table.replace("_", "-"), help=f"silver/{table}"))
+        for field in ("agent", "task", "project", "kind"):
+            records.add_argument(f"--{field}", action="append", help="repeatable")
+        records.add_argument("--start", help="ISO time or e.g. 24h, 7d")
+        records.add_argument("--end", help="ISO time or now")
+        records.add_argument("--limit", type=int, default=20)
+        records.add_argument("--offset", type=int, default=0)
+        records.set_defaults(func=_cmd_query)
+    sql = common(commands.add_parser("sql", help="a read-only SELECT over the lake's tables"))
+    sql.add_argument("query", help='e.g. "SELECT kind, count(*) FROM silver_messages GROUP BY 1"')
+    sql.add_argument("--param", action="append", help="a value for each ? in order")
+    sql.set_defaults(func=_cmd_sql)
+    tables = common(commands.add_parser("tables", help="the catalogue: rows, size, version"))
+    tables.set_defaults(func=_cmd_tables)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -210,6 +308,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigurationError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
+    except (QueryError, argparse.ArgumentTypeError) as exc:
+        print(f"query error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except BrokenPipeError:  # the reader (e.g. `head`) stopped reading: not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

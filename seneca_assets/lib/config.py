@@ -89,3 +89,46 @@ class ModelSettings:
     def abandon_after(self) -> timedelta:
         """`abandon_after_h` as a duration."""
         return timedelta(hours=self.abandon_after_h)
+
+
+DEFAULT_CACHE_MB = 256.0
+DEFAULT_CACHE_TTL_S = 3600.0
+DEFAULT_MAX_RESULT_SIZE = 10_000
+DEFAULT_QUERY_TIMEOUT_S = 30.0
+
+
+@dataclass(frozen=True)
+class QuerySettings:
+    """Bounds of the query interface: its result cache, result size and query time."""
+
+    cache_mb: float = DEFAULT_CACHE_MB
+    cache_ttl_s: float = DEFAULT_CACHE_TTL_S
+    max_result_size: int = DEFAULT_MAX_RESULT_SIZE
+    timeout_s: float = DEFAULT_QUERY_TIMEOUT_S
+
+    @classmethod
+    def from_env(cls) -> QuerySettings:
+        """Settings from `SENECA_QUERY_*`, checked; ConfigurationError says what to fix."""
+        settings = cls(
+            cache_mb=_number_from_env("SENECA_QUERY_CACHE_MB", DEFAULT_CACHE_MB, "megabytes"),
+            cache_ttl_s=_number_from_env(
+                "SENECA_QUERY_CACHE_TTL_S", DEFAULT_CACHE_TTL_S, "seconds"
+            ),
+            max_result_size=int(
+                _number_from_env("SENECA_QUERY_MAX_ROWS", DEFAULT_MAX_RESULT_SIZE, "rows")
+            ),
+            timeout_s=_number_from_env(
+                "SENECA_QUERY_TIMEOUT_S", DEFAULT_QUERY_TIMEOUT_S, "seconds"
+            ),
+        )
+        return settings.validated()
+
+    def validated(self) -> QuerySettings:
+        """Check the bounds; raise ConfigurationError saying which one cannot work."""
+        if self.cache_mb < 0 or self.cache_ttl_s < 0:
+            raise ConfigurationError("the query cache's size and lifetime must not be negative")
+        if self.max_result_size < 1:
+            raise ConfigurationError("SENECA_QUERY_MAX_ROWS must be at least 1")
+        if not self.timeout_s > 0:
+            raise ConfigurationError("SENECA_QUERY_TIMEOUT_S must be a positive number of seconds")
+        return self

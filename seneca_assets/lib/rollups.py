@@ -86,9 +86,10 @@ def from_points(points: pl.DataFrame | pl.LazyFrame, every: str) -> pl.DataFrame
 
 
 def from_tier(rows: pl.DataFrame | pl.LazyFrame, every: str) -> pl.DataFrame:
-    """Roll rows of a finer tier into buckets of `every`, merging their statistics exactly.
+    """Roll rollup rows into buckets of `every`, merging their statistics exactly.
 
-    A series' rows of the finer tier must not overlap in time (the buckets of one tier never do).
+    The rows may overlap in time: rows of several tag sets given one `tags` merge into one
+    series. As with points, in a tie of time `first` is the smaller value and `last` the larger.
     """
     frame = (
         rows.lazy()
@@ -119,17 +120,20 @@ def from_tier(rows: pl.DataFrame | pl.LazyFrame, every: str) -> pl.DataFrame:
     overall = np.repeat(total / np.maximum(count, 1), lengths)
     # Chan et al.: the squared deviations of the parts plus those of their means.
     spread = column["count"] * (column["sum"] / column["count"] - overall) ** 2
-    ends = starts + lengths - 1
+    first_at = _reduce(np.minimum, column["first_at"], starts)
+    last_at = _reduce(np.maximum, column["last_at"], starts)
+    earliest = column["first_at"] == np.repeat(first_at, lengths)
+    latest = column["last_at"] == np.repeat(last_at, lengths)
     stats = {
         "count": count,
         "sum": total,
         "min": _reduce(np.minimum, column["min"], starts),
         "max": _reduce(np.maximum, column["max"], starts),
         "m2": _reduce(np.add, column["m2"], starts) + _reduce(np.add, spread, starts),
-        "first": column["first"][starts],  # rows are in time order within each group
-        "last": column["last"][ends],
-        "first_at": column["first_at"][starts],
-        "last_at": column["last_at"][ends],
+        "first": _reduce(np.minimum, np.where(earliest, column["first"], np.inf), starts),
+        "last": _reduce(np.maximum, np.where(latest, column["last"], -np.inf), starts),
+        "first_at": first_at,
+        "last_at": last_at,
     }
     unit_rows = np.where(frame.get_column("unit").is_not_null().to_numpy()[order], order, -1)
     offsets, bins, weights = S.flat(frame.get_column("sketch"))

@@ -111,6 +111,15 @@ class RedactionModel(TableModel):
     ingest_batch: int = pa.Field(ge=1, description="The ingestion batch that stored the row.")
 
 
+class SnapshotModel(TableModel):
+    """ops/snapshots: the Delta version of one table in one named snapshot of the lake."""
+
+    name: str = pa.Field(description="The snapshot's name.")
+    table: str = pa.Field(description="A lake table, `layer/name`.")
+    version: int = pa.Field(ge=0, description="Its Delta version in the snapshot.")
+    taken_at: UtcTime = pa.Field(description="When the snapshot was taken.")
+
+
 @dataclass(frozen=True)
 class TableSpec:
     """A lake table: its path under the lake root, its model and its partition columns."""
@@ -142,4 +151,5 @@ EVENTS = TableSpec("bronze/events", EventModel, partition_by=("stream",))
 QUARANTINE = TableSpec("bronze/quarantine", QuarantineModel)
 INGEST_FILES = TableSpec("bronze/ingest_files", IngestFileModel)
 REDACTIONS = TableSpec("ops/redactions", RedactionModel)
+SNAPSHOTS = TableSpec("ops/snapshots", SnapshotModel)
 BRONZE_TABLES: tuple[TableSpec, ...] = (EVENTS, QUARANTINE, INGEST_FILES, REDACTIONS)
