@@ -56,6 +56,9 @@ def _print_run(result: Any) -> int:
             built = materialization.metadata.get("silver_build")
             if built is not None:
                 print(built.value)
+            added = materialization.metadata.get("added")
+            if added is not None:
+                print(f"search index: {added.value:,} documents added")
             run = materialization.metadata.get("run")
             if run is not None:
                 counts = run.value
@@ -95,7 +98,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     _settings(args)
-    for job in ("ingest", "silver"):
+    for job in ("ingest", "silver", "search"):
         failed = _print_run(_execute(job))
         if failed:
             return failed
@@ -222,6 +225,18 @@ def _cmd_sql(args: argparse.Namespace) -> int:
     return _show(_query_lake(args).sql(args.query, args.param or None), args.json)
 
 
+def _cmd_search(args: argparse.Namespace) -> int:
+    from seneca_assets.lib.search.query import search
+
+    found = search(
+        _query_lake(args).root, args.text, sources=args.source, agent=args.agent, kind=args.kind,
+        start=args.start, end=args.end, limit=args.limit, offset=args.offset,
+    )  # fmt: skip
+    if not args.json:
+        found = found.select("score", "source", "time", "agent", "kind", "snippet")
+    return _show(found, args.json)
+
+
 def _cmd_tables(args: argparse.Namespace) -> int:
     return _show(_query_lake(args).tables(), args.json)
 
@@ -296,6 +311,16 @@ def _query_parsers(commands: Any) -> None:
     sql.add_argument("query", help='e.g. "SELECT kind, count(*) FROM silver_messages GROUP BY 1"')
     sql.add_argument("--param", action="append", help="a value for each ? in order")
     sql.set_defaults(func=_cmd_sql)
+    search = common(commands.add_parser("search", help="full-text search of what agents wrote"))
+    search.add_argument("text", help='words, "a phrase", a prefix* or a record id')
+    search.add_argument("--source", action="append", help="messages, decisions, system_events")
+    search.add_argument("--agent")
+    search.add_argument("--kind")
+    search.add_argument("--start", help="ISO time or e.g. 24h, 7d")
+    search.add_argument("--end", help="ISO time or now")
+    search.add_argument("--limit", type=int, default=10)
+    search.add_argument("--offset", type=int, default=0)
+    search.set_defaults(func=_cmd_search)
     tables = common(commands.add_parser("tables", help="the catalogue: rows, size, version"))
     tables.set_defaults(func=_cmd_tables)
 

@@ -166,6 +166,7 @@ def test_code_location_loads_every_definition(webserver: int):
         "silver_automation": "RUNNING",
         "rollup_sensor": "RUNNING",
         "gold_automation": "RUNNING",
+        "search_automation": "RUNNING",
     }
     assert schedules == {"ingest_hourly": "RUNNING"}
 

@@ -2,12 +2,13 @@
 
 import dagster as dg
 
-silver_automation = dg.AutomationConditionSensorDefinition(
+from seneca_assets.defs.automation import follower
+
+silver_automation = follower(
     "silver_automation",
-    target=dg.AssetSelection.groups("silver"),
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    minimum_interval_seconds=30,
-    description="Materializes the silver tables whenever bronze/events has new rows "
+    "silver",
+    30,
+    "Materializes the silver tables whenever bronze/events has new rows "
     "(their `eager` automation condition).",
 )
 

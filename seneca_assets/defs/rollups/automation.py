@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import dagster as dg
 import polars as pl
 
+from seneca_assets.defs.automation import follower
 from seneca_assets.defs.partitions import DAILY, HOURLY, MONTHLY
 from seneca_assets.defs.resources import LakeResource
 from seneca_assets.defs.tables import table_key
@@ -63,12 +64,11 @@ def rollup_sensor(context: dg.SensorEvaluationContext, lake: LakeResource):
     ]
 
 
-gold_automation = dg.AutomationConditionSensorDefinition(
+gold_automation = follower(
     "gold_automation",
-    target=dg.AssetSelection.groups("gold"),
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    minimum_interval_seconds=60,
-    description="Builds a day's (a month's) rollups once any of its hours (days) changed.",
+    "gold",
+    60,
+    "Builds a day's (a month's) rollups once any of its hours (days) changed.",
 )
 
 

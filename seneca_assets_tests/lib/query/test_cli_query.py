@@ -74,3 +74,19 @@ def test_what_cannot_be_answered_is_one_line_and_exit_code_2(built_lake: Path):
     assert "no metric named 'no.such.metric'" in unknown.stderr
     missing = _seneca(built_lake / "nowhere", "tables")
     assert missing.returncode == 2 and "configuration error: lake folder" in missing.stderr
+
+
+def test_search_from_the_command(built_lake: Path):
+    from seneca_assets.lib.lake import Lake as StorageLake
+    from seneca_assets.lib.search.index import update
+
+    lake = built_lake / "lake"
+    update(StorageLake(lake))
+    found = _seneca(lake, "search", "progress update", "--limit", "3", "--json")
+    assert found.returncode == 0, found.stderr
+    rows = json.loads(found.stdout)
+    assert len(rows) == 3 and all("«" in row["snippet"] for row in rows)
+    people = _seneca(lake, "search", '"progress update"', "--source", "messages")
+    assert "| score" in people.stdout and "row(s)" in people.stdout
+    empty = _seneca(lake, "search", "")
+    assert empty.returncode == 2 and "nothing to search for" in empty.stderr

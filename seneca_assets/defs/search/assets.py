@@ -1,0 +1,61 @@
+"""The full-text search index, kept up to date with the silver tables it reads."""
+
+import dagster as dg
+
+from seneca_assets.defs.automation import follower
+from seneca_assets.defs.resources import LakeResource
+from seneca_assets.defs.tables import table_key
+from seneca_assets.lib.search.index import SOURCES, held_and_expected, update
+
+SEARCH_KEY = dg.AssetKey(["search", "full_text"])
+SEARCH_POOL = "seneca_search"
+"""One index writer at a time (tantivy's lock file enforces it too)."""
+
+
+@dg.asset(
+    key=SEARCH_KEY,
+    group_name="search",
+    kinds={"tantivy"},
+    deps=[table_key(source.table) for source in SOURCES],
+    automation_condition=dg.AutomationCondition.eager(),
+    check_specs=[dg.AssetCheckSpec("index_matches_silver", asset=SEARCH_KEY)],
+    pool=SEARCH_POOL,
+)
+def full_text(context: dg.AssetExecutionContext, lake: LakeResource):
+    """Full-text index of messages, decision rationales and system-event errors (tantivy).
+
+    Adds what newer silver batches bring; rebuilds a source whose covered rows changed, and
+    everything when the tokenizer changed. Kept under `<lake>/_search/full_text`, with the Delta
+    version of each table it covers.
+    """
+    store = lake.lake()
+    done = update(store)
+    context.log.info(f"search index: added {done.added}, rebuilt {done.rebuilt or 'nothing'}")
+    yield dg.MaterializeResult(
+        metadata={
+            "added": sum(done.added.values()),
+            "rebuilt": ", ".join(done.rebuilt) or "nothing",
+            "covered_versions": {
+                k: v["version"] for k, v in done.covered.items() if k != "tokenizer"
+            },
+            "dagster/uri": str(store.root / "_search" / "full_text"),
+        }
+    )
+    held, expected = held_and_expected(store)
+    yield dg.AssetCheckResult(
+        check_name="index_matches_silver",
+        passed=held == expected,
+        metadata={"documents": held, "expected": expected},
+    )
+
+
+search_automation = follower(
+    "search_automation",
+    "search",
+    30,
+    "Updates the search index whenever the silver tables it reads change.",
+)
+
+search_job = dg.define_asset_job(
+    "search", selection=dg.AssetSelection.groups("search"), description="Update the search index."
+)
