@@ -226,15 +226,54 @@ def _cmd_sql(args: argparse.Namespace) -> int:
 
 
 def _cmd_search(args: argparse.Namespace) -> int:
+    from seneca_assets.lib.search import semantic
     from seneca_assets.lib.search.query import search
 
+    root = _query_lake(args).root
+    if args.like or args.meaning:
+        if args.like:
+            near = semantic.like(Lake(root), args.like, limit=args.limit)
+        else:
+            near = semantic.meaning(Lake(root), args.text or "", limit=args.limit)
+        columns = ["score", "source", "id", "time", "agent", "kind", "text"]
+        return _show(near.select(columns if args.json else columns[:2] + columns[3:]), args.json)
     found = search(
-        _query_lake(args).root, args.text, sources=args.source, agent=args.agent, kind=args.kind,
+        root, args.text, sources=args.source, agent=args.agent, kind=args.kind,
         start=args.start, end=args.end, limit=args.limit, offset=args.offset,
     )  # fmt: skip
     if not args.json:
         found = found.select("score", "source", "time", "agent", "kind", "snippet")
     return _show(found, args.json)
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    import json
+    from dataclasses import asdict
+
+    from seneca_assets.lib.export import export
+
+    def progress(done: int, total: int) -> None:
+        width = 30
+        filled = width * done // max(total, 1)
+        bar = "#" * filled + "." * (width - filled)
+        print(f"\r[{bar}] {done:,}/{total:,} rows", end="", file=sys.stderr, flush=True)
+
+    manifest = export(
+        _query_lake(args).root, args.table, args.format, args.out, since=args.since,
+        until=args.until, incremental=args.incremental,
+        progress=progress if sys.stderr.isatty() and not args.json else None,
+    )  # fmt: skip
+    if args.json:
+        print(json.dumps(asdict(manifest)))
+    else:
+        if sys.stderr.isatty():
+            print(file=sys.stderr)
+        since = f" since v{manifest.from_version}" if manifest.from_version is not None else ""
+        print(
+            f"exported {manifest.rows:,} rows of {manifest.table} v{manifest.delta_version}{since} "
+            f"to {Path(args.out) / manifest.file} (sha256 {manifest.sha256[:12]}…; manifest beside)"
+        )
+    return 0
 
 
 def _cmd_tables(args: argparse.Namespace) -> int:
@@ -312,7 +351,9 @@ def _query_parsers(commands: Any) -> None:
     sql.add_argument("--param", action="append", help="a value for each ? in order")
     sql.set_defaults(func=_cmd_sql)
     search = common(commands.add_parser("search", help="full-text search of what agents wrote"))
-    search.add_argument("text", help='words, "a phrase", a prefix* or a record id')
+    search.add_argument("text", nargs="?", default="", help='words, "a phrase", a prefix*, an id')
+    search.add_argument("--meaning", action="store_true", help="by meaning (semantic model)")
+    search.add_argument("--like", metavar="ID", help="texts like the record with this id")
     search.add_argument("--source", action="append", help="messages, decisions, system_events")
     search.add_argument("--agent")
     search.add_argument("--kind")
@@ -321,6 +362,16 @@ def _query_parsers(commands: Any) -> None:
     search.add_argument("--limit", type=int, default=10)
     search.add_argument("--offset", type=int, default=0)
     search.set_defaults(func=_cmd_search)
+    export = common(commands.add_parser("export", help="a table to csv, parquet or jsonl"))
+    export.add_argument("table", help="e.g. silver/messages or silver_messages")
+    export.add_argument("--format", required=True, choices=["csv", "parquet", "jsonl"])
+    export.add_argument("--out", required=True, help="folder under $SENECA_EXPORT_DIR")
+    export.add_argument("--since", help="ISO time or e.g. 7d")
+    export.add_argument("--until", help="ISO time or now")
+    export.add_argument(
+        "--incremental", action="store_true", help="only what changed since the last export here"
+    )
+    export.set_defaults(func=_cmd_export)
     tables = common(commands.add_parser("tables", help="the catalogue: rows, size, version"))
     tables.set_defaults(func=_cmd_tables)
 

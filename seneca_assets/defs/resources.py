@@ -1,6 +1,7 @@
 """Resources shared by all assets: where the logs and the lake are."""
 
 import dagster as dg
+from dagster_duckdb import DuckDBResource
 
 from seneca_assets.lib.config import IngestSettings, ModelSettings
 from seneca_assets.lib.lake import Lake
@@ -30,7 +31,21 @@ class LakeResource(dg.ConfigurableResource):
         return Lake(self.settings().lake_dir)
 
 
+def lake_duckdb() -> DuckDBResource:
+    """In-memory DuckDB for assets and checks that speak SQL over the lake's tables.
+
+    External access is off: tables come in registered from their Delta versions through Arrow
+    (`lib/query/sql.py` does the same for user queries); no file is read by path.
+    """
+    return DuckDBResource(database=":memory:", connection_config={"enable_external_access": False})
+
+
+def shared(lake: LakeResource | None = None) -> dict[str, dg.ConfigurableResource]:
+    """The resources every asset may ask for, on `lake` (the environment's lake by default)."""
+    return {"lake": lake or LakeResource(), "duckdb": lake_duckdb()}
+
+
 @dg.definitions
 def resources() -> dg.Definitions:
     """Register the shared resources."""
-    return dg.Definitions(resources={"lake": LakeResource()})
+    return dg.Definitions(resources=shared())

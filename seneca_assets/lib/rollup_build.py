@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import duckdb
 import polars as pl
 
 from seneca_assets.lib import rollups as R
@@ -203,3 +204,31 @@ def merged(
     counts = rows.group_by(keys).agg(count=pl.col("count").sum())
     sketches = S.merge(rows, keys)
     return counts.lazy().join(S.quantiles(sketches, keys, qs), on=keys).sort(keys).collect()
+
+
+_ACTIVITY_UNSUMMED = """
+WITH coarse AS (SELECT bucket::TIMESTAMP AS bucket, agent_id, kind, count FROM coarse_rows),
+expected AS (
+    SELECT date_trunc($unit, bucket::TIMESTAMP) AS bucket, agent_id, kind, sum(count) AS count
+    FROM finer_rows GROUP BY ALL
+)
+SELECT count(*) FROM coarse c FULL JOIN expected e USING (bucket, agent_id, kind)
+WHERE c.count IS DISTINCT FROM e.count AND bucket IN (SELECT bucket FROM coarse)
+"""
+
+
+def activity_unsummed(con: duckdb.DuckDBPyConnection, lake: Lake, grain: str) -> int:
+    """Activity rows of a built day (month) that differ from the sum of its hours (days), in SQL.
+
+    Runs on `con` (the Dagster DuckDB resource's connection) over the two tables' Delta
+    versions registered through Arrow.
+    """
+    table, finer = TIERS[grain][1], TIERS[FINER[grain]][1]
+    for name, spec in (("coarse_rows", table), ("finer_rows", finer)):
+        source = (
+            lake.table(spec).to_pyarrow_dataset() if lake.exists(spec) else spec.empty().to_arrow()
+        )
+        con.register(name, source)
+    unit = {"daily": "day", "monthly": "month"}[grain]
+    row = con.execute(_ACTIVITY_UNSUMMED, {"unit": unit}).fetchone()
+    return int(row[0]) if row else 0

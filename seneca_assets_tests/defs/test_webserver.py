@@ -168,7 +168,7 @@ def test_code_location_loads_every_definition(webserver: int):
         "gold_automation": "RUNNING",
         "search_automation": "RUNNING",
     }
-    assert schedules == {"ingest_hourly": "RUNNING"}
+    assert schedules == {"ingest_hourly": "RUNNING", "semantic_daily": "RUNNING"}
 
 
 def _command(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

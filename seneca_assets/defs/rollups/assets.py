@@ -6,6 +6,7 @@ Hours are built from silver, days from hours and months from days.
 from datetime import UTC, datetime
 
 import dagster as dg
+from dagster_duckdb import DuckDBResource
 
 from seneca_assets.defs.partitions import BY_GRAIN
 from seneca_assets.defs.resources import LakeResource
@@ -15,6 +16,7 @@ from seneca_assets.lib.lake import Lake
 from seneca_assets.lib.model.tables import MESSAGES, METRICS, SYSTEM_EVENTS
 from seneca_assets.lib.rollup_build import (
     FINER,
+    activity_unsummed,
     build_range,
     percentile_errors,
     stale_hours,
@@ -44,10 +46,14 @@ CHECKS = {
     "monthly": "months_sum_their_days",
 }
 P95_CHECK = "p95_within_1pct_of_raw"
+ACTIVITY_CHECK = "activity_sums_its_finer_tier"
+"""Days' (months') activity equals the sum of their hours' (days'), checked in SQL."""
 
 
 def _checks(grain: str, table: TableSpec) -> list[dg.AssetCheckSpec]:
     checks = [dg.AssetCheckSpec(CHECKS[grain], asset=table_key(table))]
+    if grain != "hourly":
+        checks.append(dg.AssetCheckSpec(ACTIVITY_CHECK, asset=table_key(TIERS[grain][1])))
     if grain == "monthly":
         checks.append(dg.AssetCheckSpec(P95_CHECK, asset=table_key(table)))
     return checks
@@ -116,7 +122,7 @@ def _rollups(grain: str) -> dg.AssetsDefinition:
         backfill_policy=dg.BackfillPolicy.single_run(),
         pool=GOLD_POOL,
     )
-    def rollups(context: dg.AssetExecutionContext, lake: LakeResource):
+    def rollups(context: dg.AssetExecutionContext, lake: LakeResource, duckdb: DuckDBResource):
         window = context.partition_time_window
         written = build_range(lake.lake(), grain, window.start, window.end)
         context.log.info(f"{grain} rollups of {window.start} .. {window.end}: {written}")
@@ -130,6 +136,15 @@ def _rollups(grain: str) -> dg.AssetsDefinition:
                 },
             )
         yield from _check_results(grain, metrics_table, lake.lake())
+        if grain != "hourly":
+            with duckdb.get_connection() as con:
+                wrong = activity_unsummed(con, lake.lake(), grain)
+            yield dg.AssetCheckResult(
+                asset_key=table_key(activity_table),
+                check_name=ACTIVITY_CHECK,
+                passed=wrong == 0,
+                metadata={"rows_not_summing": wrong},
+            )
 
     rollups.__doc__ = f"The {grain} rollups of metrics and activity."
     return rollups

@@ -14,8 +14,13 @@ import pytest
 
 from seneca_assets.defs.ingest.assets import bronze_ingestion
 from seneca_assets.defs.model.assets import silver_model
-from seneca_assets.defs.resources import LakeResource
-from seneca_assets.defs.rollups.assets import rollups_daily, rollups_hourly, rollups_monthly
+from seneca_assets.defs.resources import LakeResource, shared
+from seneca_assets.defs.rollups.assets import (
+    ACTIVITY_CHECK,
+    rollups_daily,
+    rollups_hourly,
+    rollups_monthly,
+)
 from seneca_assets.defs.rollups.automation import (
     closed_ranges,
     gold_automation,
@@ -52,7 +57,7 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _lake(logs: Path, root: Path) -> LakeResource:
     copy_tree(logs, root / "logs")
     resource = LakeResource(log_dir=str(root / "logs"), lake_dir=str(root / "lake"))
-    assert dg.materialize([bronze_ingestion, silver_model], resources={"lake": resource}).success
+    assert dg.materialize([bronze_ingestion, silver_model], resources=shared(resource)).success
     return resource
 
 
@@ -68,7 +73,7 @@ def _build(resource: LakeResource, now: datetime = NOW) -> dict[str, list[tuple[
     for grain, ranges in plan.items():
         for first, last in ranges:
             result = dg.materialize(
-                [assets[grain]], resources={"lake": resource}, tags=range_tags(first, last)
+                [assets[grain]], resources=shared(resource), tags=range_tags(first, last)
             )
             assert result.success
             failed = [c.check_name for c in result.get_asset_check_evaluations() if not c.passed]
@@ -114,7 +119,7 @@ def test_rebuilding_a_partition_duplicates_nothing(deployment: Path, tmp_path: P
 
     before = rows()
     for asset, key in ((rollups_hourly, "2026-11-01-10:00"), (rollups_daily, "2026-11-01")):
-        assert dg.materialize([asset], resources={"lake": resource}, partition_key=key).success
+        assert dg.materialize([asset], resources=shared(resource), partition_key=key).success
     for table, old, new in zip(tables, before, rows(), strict=True):
         assert new.equals(old), table.name
 
@@ -132,13 +137,13 @@ def test_a_late_event_rebuilds_its_hour_day_and_month_and_nothing_else(
     }
     with (Path(resource.log_dir) / "seneca" / "seneca_events_late.jsonl").open("w") as out:
         out.write(json.dumps(late) + "\n")
-    assert dg.materialize([bronze_ingestion, silver_model], resources={"lake": resource}).success
+    assert dg.materialize([bronze_ingestion, silver_model], resources=shared(resource)).success
 
     hours = hour_ranges(resource, NOW)
     assert hours == [("2026-11-02-14:00", "2026-11-02-14:00")]
     assert closed_ranges(hours, "daily", NOW) == [("2026-11-02", "2026-11-02")]
     assert closed_ranges(hours, "monthly", NOW) == [("2026-11-01", "2026-11-01")]
-    request = rollup_sensor(dg.build_sensor_context(resources={"lake": resource}))
+    request = rollup_sensor(dg.build_sensor_context(resources=shared(resource)))
     assert [r.tags["dagster/asset_partition_range_start"] for r in request] == ["2026-11-02-14:00"]
 
     _build(resource)
@@ -155,14 +160,14 @@ def test_days_follow_their_hours_through_automation(deployment: Path, tmp_path: 
     defs = dg.Definitions(
         assets=[rollups_hourly, rollups_daily, rollups_monthly],
         sensors=[gold_automation],
-        resources={"lake": resource},
+        resources=shared(resource),
     )
     instance = dg.DagsterInstance.ephemeral()
     idle = dg.evaluate_automation_conditions(defs=defs, instance=instance)
     assert idle.total_requested == 0, "no hour built, no day requested"
     dg.materialize(
         [rollups_hourly],
-        resources={"lake": resource},
+        resources=shared(resource),
         instance=instance,
         tags=range_tags("2026-11-02-05:00", "2026-11-02-07:00"),
     )
@@ -179,13 +184,27 @@ def test_a_missing_hour_fails_the_reconciliation_check(deployment: Path, tmp_pat
     lake = Lake(resource.lake_dir)
     lake.delete(METRICS_HOURLY, "bucket = '2026-11-01T10:00:00+00:00'")
     result = dg.materialize(
-        [rollups_hourly], resources={"lake": resource}, partition_key="2026-11-01-11:00"
+        [rollups_hourly], resources=shared(resource), partition_key="2026-11-01-11:00"
     )
     (check,) = [
         c for c in result.get_asset_check_evaluations() if c.asset_key.path[-1] == "metrics_hourly"
     ]
     assert not check.passed
     assert check.metadata["stale_hours"].value == 1
+
+
+def test_activity_that_does_not_sum_fails_its_sql_check(deployment: Path, tmp_path: Path):
+    resource = _lake(deployment, tmp_path)
+    _build(resource)
+    result = dg.materialize([rollups_daily], resources=shared(resource), partition_key="2026-11-02")
+    (check,) = [c for c in result.get_asset_check_evaluations() if c.check_name == ACTIVITY_CHECK]
+    assert check.passed
+    lake = Lake(resource.lake_dir)
+    day = lake.read(ACTIVITY_DAILY).filter(pl.col("bucket") == datetime(2026, 11, 1, tzinfo=UTC))
+    lake.write(ACTIVITY_DAILY, day.head(1).with_columns(count=pl.col("count") + 1))
+    result = dg.materialize([rollups_daily], resources=shared(resource), partition_key="2026-11-02")
+    (check,) = [c for c in result.get_asset_check_evaluations() if c.check_name == ACTIVITY_CHECK]
+    assert not check.passed and check.metadata["rows_not_summing"].value >= 1
 
 
 def test_a_series_reads_at_any_resolution_and_merges_across_buckets_and_tags(

@@ -47,3 +47,17 @@ def test_the_index_follows_silver_through_automation(tmp_path: Path):
     settled = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=after.cursor)
     assert settled.get_num_requested(SEARCH_KEY) == 0
     assert search_automation.default_status == dg.DefaultSensorStatus.RUNNING
+
+
+def test_the_semantic_model_asset_builds_the_model_into_the_lake(lake_copy: Path):  # noqa: F811
+    from seneca_assets.defs.search.assets import semantic, semantic_daily
+    from seneca_assets.lib.lake import Lake
+    from seneca_assets.lib.search.semantic import meaning
+
+    resource = LakeResource(log_dir=str(lake_copy / "logs"), lake_dir=str(lake_copy / "lake"))
+    result = dg.materialize([semantic], resources={"lake": resource})
+    assert result.success
+    (check,) = result.get_asset_check_evaluations()
+    assert check.passed and check.metadata["vectors"].value > 0
+    assert meaning(Lake(lake_copy / "lake"), "progress update").height == 10
+    assert semantic_daily.default_status == dg.DefaultScheduleStatus.RUNNING

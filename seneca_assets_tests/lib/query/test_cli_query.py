@@ -90,3 +90,24 @@ def test_search_from_the_command(built_lake: Path):
     assert "| score" in people.stdout and "row(s)" in people.stdout
     empty = _seneca(lake, "search", "")
     assert empty.returncode == 2 and "nothing to search for" in empty.stderr
+
+
+def test_search_by_meaning_and_like_a_record(built_lake: Path):
+    from seneca_assets.lib.lake import Lake as StorageLake
+    from seneca_assets.lib.search import semantic
+
+    store = StorageLake(built_lake / "lake")
+    documents, versions = semantic.corpus(store)
+    semantic.save(store, semantic.build(documents), versions)
+    meant = _seneca(built_lake / "lake", "search", "task progress", "--meaning", "--json")
+    assert meant.returncode == 0, meant.stderr
+    rows = json.loads(meant.stdout)
+    assert len(rows) == 10
+    alike = _seneca(
+        built_lake / "lake", "search", "--like", rows[0]["id"], "--limit", "3", "--json"
+    )
+    assert [row["id"] for row in json.loads(alike.stdout)] != [] and rows[0][
+        "id"
+    ] not in alike.stdout
+    missing = _seneca(built_lake / "lake", "search", "--like", "nope")
+    assert missing.returncode == 2 and "no text with id 'nope'" in missing.stderr
