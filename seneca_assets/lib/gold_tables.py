@@ -51,9 +51,20 @@ class ActivityRollupModel(TableModel):
     count: int = pa.Field(ge=1, description="How many (minutes, for `active_minutes`).")
 
 
-METRICS_HOURLY = TableSpec("gold/metrics_hourly", MetricRollupModel)
-METRICS_DAILY = TableSpec("gold/metrics_daily", MetricRollupModel)
-METRICS_MONTHLY = TableSpec("gold/metrics_monthly", MetricRollupModel)
+def _by_series(name: str) -> TableSpec:
+    """A metrics tier whose rows sit together per series, in row groups of 4,096.
+
+    A query reads one metric: other metrics' row groups are skipped by their statistics (the
+    sketches make rows wide, and decoding them is most of a query's time).
+    """
+    return TableSpec(
+        name, MetricRollupModel, cluster_by=("name", "tags", "bucket"), row_group_rows=4096
+    )
+
+
+METRICS_HOURLY = _by_series("gold/metrics_hourly")
+METRICS_DAILY = _by_series("gold/metrics_daily")
+METRICS_MONTHLY = _by_series("gold/metrics_monthly")
 ACTIVITY_HOURLY = TableSpec("gold/activity_hourly", ActivityRollupModel)
 ACTIVITY_DAILY = TableSpec("gold/activity_daily", ActivityRollupModel)
 ACTIVITY_MONTHLY = TableSpec("gold/activity_monthly", ActivityRollupModel)

@@ -181,6 +181,8 @@ class Lake:
         # Large strings, not string views: Parquet files remember the Arrow type they were
         # written from, and pyarrow cannot filter string-view files through a Delta dataset
         # (DuckDB over `to_pyarrow_dataset()` fails on `WHERE text_column = ?`).
+        if spec.cluster_by:
+            frame = frame.sort(spec.cluster_by)
         data = frame.select(spec.schema.names()).to_arrow(compat_level=pl.CompatLevel.oldest())
         for attempt in range(COMMIT_RETRIES):
             try:
@@ -192,7 +194,9 @@ class Lake:
                     target_file_size=spec.file_bytes,
                     partition_by=list(spec.partition_by) or None,
                     writer_properties=WriterProperties(
-                        compression="ZSTD", compression_level=ZSTD_LEVEL
+                        compression="ZSTD",
+                        compression_level=ZSTD_LEVEL,
+                        max_row_group_size=spec.row_group_rows,
                     ),
                     commit_properties=props,
                 )

@@ -130,6 +130,10 @@ class TableSpec:
     file_bytes: int | None = None
     """Target size of the table's data files, where smaller files than delta-rs's default keep
     partial rewrites (an overwrite of a time range) small."""
+    cluster_by: tuple[str, ...] = ()
+    """Rows are written sorted by these columns, in row groups of `row_group_rows`, so that
+    readers skip the row groups whose statistics exclude what they look for."""
+    row_group_rows: int | None = None
 
     @property
     def schema(self) -> pl.Schema:

@@ -337,7 +337,14 @@ TASK_EVENTS = TableSpec("silver/task_events", TaskEventModel)
 TASKS = TableSpec("silver/tasks", TaskModel)
 AGENTS = TableSpec("silver/agents", AgentModel)
 SYSTEM_EVENTS = TableSpec("silver/system_events", SystemEventModel, partition_by=("category",))
-METRICS = TableSpec("silver/metrics", MetricModel, partition_by=("derivation",))
+METRICS = TableSpec(
+    "silver/metrics",
+    MetricModel,
+    partition_by=("derivation",),
+    cluster_by=("timestamp",),
+    row_group_rows=65_536,
+)
+"""Points in time order in row groups of 65,536: a query of a recent window reads only its own."""
 DATA_QUALITY = TableSpec("ops/data_quality", DataQualityModel)
 SILVER_TABLES: tuple[TableSpec, ...] = (
     MESSAGES,

@@ -6,9 +6,9 @@ commit is never hidden by the cache. Results are bounded in rows and in time.
 
 from __future__ import annotations
 
-import contextlib
 import difflib
 import functools
+import os
 import threading
 import time
 import warnings
@@ -65,6 +65,8 @@ class Lake:
         self._storage = StorageLake(self.root)
         self._pinned = dict(pinned) if pinned is not None else None
         self._open: dict[str, DeltaTable] = {}
+        self._log_seen: dict[str, int] = {}
+        self._duck: Any = None
         self._lock = threading.Lock()
 
     # -- tables and versions ------------------------------------------------------------------
@@ -84,12 +86,22 @@ class Lake:
                     table = DeltaTable(self._storage.uri(spec), version=self._pinned[spec.name])
                     self._open[spec.name] = table
                 return table
+            log = self._storage.uri(spec) + "/_delta_log"
+            try:
+                seen = os.stat(log).st_mtime_ns
+            except FileNotFoundError:
+                return None
             if table is not None:
-                table.update_incremental()
+                # A commit adds a file to the log folder: an unchanged folder is an unchanged
+                # table, known from one stat instead of reading the log.
+                if self._log_seen.get(spec.name) != seen:
+                    table.update_incremental()
+                    self._log_seen[spec.name] = _settled(seen)
                 return table
             if not DeltaTable.is_deltatable(self._storage.uri(spec)):
                 return None
             table = self._open[spec.name] = DeltaTable(self._storage.uri(spec))
+            self._log_seen[spec.name] = _settled(seen)
             return table
 
     def scan(self, spec: TableSpec) -> pl.LazyFrame:
@@ -287,9 +299,21 @@ class Lake:
             key,
             specs,
             lambda: Q.run(
-                query, params, datasets, self.settings.max_result_size, self.settings.timeout_s
+                self._database(),
+                query,
+                params,
+                datasets,
+                self.settings.max_result_size,
+                self.settings.timeout_s,
             ),
         )
+
+    def _database(self) -> Any:
+        """This lake's DuckDB for SQL, opened at the first query."""
+        with self._lock:
+            if self._duck is None:
+                self._duck = Q.database()
+            return self._duck
 
     def tables(self) -> pl.DataFrame:
         """The catalogue: every table with its rows, bytes, files, version and last commit."""
@@ -324,46 +348,50 @@ class Lake:
         return spec
 
 
+MTIME_SETTLE_NS = 2_000_000_000
+"""A folder time this recent may not move for a commit within the file system's clock tick."""
+
+
+def _settled(mtime_ns: int) -> int:
+    """`mtime_ns` if it is old enough to stand for the folder's contents, else -1 (look again)."""
+    return mtime_ns if time.time_ns() - mtime_ns > MTIME_SETTLE_NS else -1
+
+
 def collector(timeout_s: float) -> Callable[[pl.LazyFrame], pl.DataFrame]:
     """A `collect` that cancels any query started through it once `timeout_s` has passed.
 
-    The deadline is shared: several collects of one answer have `timeout_s` between them.
+    The deadline is shared: several collects of one answer have `timeout_s` between them. The
+    query runs in Polars' background mode; a thread waits for it, so the answer is taken the
+    moment it is ready. The thread keeps the query's handle until the query has ended: Polars
+    aborts the process if a query ends after its handle is gone.
     """
     deadline = time.monotonic() + timeout_s
 
     def collect(frame: pl.LazyFrame) -> pl.DataFrame:
         running = frame.collect(background=True)
-        pause = 0.0002
-        while (done := running.fetch()) is None:
-            if time.monotonic() > deadline:
-                running.cancel()
-                _abandon(running)
-                raise QueryTimeout(
-                    f"the query ran over {timeout_s:g} s and was stopped: narrow it, or raise "
-                    "SENECA_QUERY_TIMEOUT_S"
-                )
-            time.sleep(pause)
-            pause = min(pause * 2, 0.01)
-        return done
+        finished = threading.Event()
+        outcome: dict[str, Any] = {}
+
+        def wait() -> None:
+            try:
+                outcome["frame"] = running.fetch_blocking()
+            except Exception as exc:
+                outcome["error"] = exc
+            finally:
+                finished.set()
+
+        threading.Thread(target=wait, name="seneca-query", daemon=True).start()
+        if not finished.wait(max(deadline - time.monotonic(), 0)):
+            running.cancel()
+            raise QueryTimeout(
+                f"the query ran over {timeout_s:g} s and was stopped: narrow it, or raise "
+                "SENECA_QUERY_TIMEOUT_S"
+            )
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome["frame"]
 
     return collect
-
-
-_ABANDONED: list[Any] = []
-"""Cancelled background queries still winding down. Polars aborts the process if a query ends
-after its handle is gone (it unwraps the send of its result), so each handle is kept until its
-query has ended."""
-_ABANDONED_LOCK = threading.Lock()
-
-
-def _abandon(running: Any) -> None:
-    with _ABANDONED_LOCK:
-        still = []
-        for query in _ABANDONED:
-            with contextlib.suppress(Exception):  # a cancelled query ends in an error: ended
-                if query.fetch() is None:
-                    still.append(query)
-        _ABANDONED[:] = [*still, running]
 
 
 def _hashable(value: object) -> Hashable:

@@ -73,14 +73,26 @@ def _collect_tables(node: object, names: set[str]) -> None:
             _collect_tables(value, names)
 
 
+def database() -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB that can read no file and whose configuration cannot change.
+
+    Each query takes a cursor of it (`run`): tables registered on a cursor are seen by that
+    cursor only, and the settings hold for all of them.
+    """
+    con = duckdb.connect(config={"enable_external_access": False, "threads": 2})
+    con.execute("SET lock_configuration = true")
+    return con
+
+
 def run(
+    db: duckdb.DuckDBPyConnection,
     query: str,
     params: Sequence[Any] | Mapping[str, Any] | None,
     datasets: Mapping[str, Callable[[], ds.Dataset]],
     max_rows: int,
     timeout_s: float,
 ) -> pl.DataFrame:
-    """Run a checked SELECT over the named datasets (opened only if the query names them)."""
+    """Run a checked SELECT on a cursor of `db` over the datasets it names (opened lazily)."""
     named = parse(query)
     paths = sorted(n for n in named - set(datasets) if any(c in n for c in "/\\.*"))
     if paths:
@@ -88,12 +100,11 @@ def run(
             f"the query reaches outside the lake's tables: reading files by path ({paths[0]}) "
             "is refused; name a lake table instead"
         )
-    con = duckdb.connect(config={"enable_external_access": False, "threads": 2})
+    con = db.cursor()
     timer = threading.Timer(timeout_s, con.interrupt)
     try:
         for name in named & set(datasets):
             con.register(name, datasets[name]())
-        con.execute("SET lock_configuration = true")
         timer.start()
         try:
             result = con.sql(query, params=params).limit(max_rows + 1).to_arrow_table()

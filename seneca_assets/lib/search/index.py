@@ -96,8 +96,32 @@ def schema() -> tantivy.Schema:
 
 
 def open_index(root: Path, create: bool = False) -> tantivy.Index | None:
-    """The index of the lake at `root` (created if asked), with its analyzer registered."""
+    """The index of the lake at `root` (created if asked), with its analyzer registered.
+
+    An index once opened is kept for the process and reloaded, unless its folder was replaced.
+    """
     folder = root / FOLDER
+    meta = folder / "meta.json"
+    kept = _OPEN.get(folder)
+    if kept is not None and meta.exists() and kept[0] == _identity(folder):
+        kept[1].reload()
+        return kept[1]
+    index = _open(folder, create)
+    if index is not None:
+        _OPEN[folder] = (_identity(folder), index)
+    return index
+
+
+_OPEN: dict[Path, tuple[tuple[int, int], tantivy.Index]] = {}
+
+
+def _identity(folder: Path) -> tuple[int, int]:
+    """The folder's device and inode: a rebuilt index is a new folder."""
+    stat = folder.stat()
+    return stat.st_dev, stat.st_ino
+
+
+def _open(folder: Path, create: bool) -> tantivy.Index | None:
     if not (folder / "meta.json").exists():
         if not create:
             return None

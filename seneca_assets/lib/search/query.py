@@ -61,12 +61,15 @@ def parse(text: str, fields: tantivy.Schema) -> Parsed:
             "search for its distinctive words"
         )
     parsed = Parsed()
-    for phrase in _QUOTED.findall(text):
-        _add(parsed, fields, T.tokenize(phrase), prefix=False)
+    phrases = _QUOTED.findall(text)
+    words = _QUOTED.sub(" ", text).split()
+    pieces = [*phrases, *(w.rstrip("*") for w in words)]
+    tokenized = T.tokens_of(pieces)
+    for found in tokenized[: len(phrases)]:
+        _add(parsed, fields, found, prefix=False)
     loose: list[str] = []
-    for word in _QUOTED.sub(" ", text).split():
+    for word, found in zip(words, tokenized[len(phrases) :], strict=True):
         prefix = word.endswith("*")
-        found = T.tokenize(word.rstrip("*"))
         _add(parsed, fields, found, prefix=prefix)
         if not prefix:
             loose += found
@@ -162,13 +165,12 @@ def search(
     exact = text.strip()
     if exact and " " not in exact:
         by_id = tantivy.Query.term_query(fields, "id", exact)
-        hits = searcher.search(_all([by_id, *filters]), limit, offset=offset).hits
+        hits = searcher.search(_all([by_id, *filters]), limit, count=False, offset=offset).hits
         if hits:
             return _rows(searcher, hits, Parsed(matched=set(T.tokenize(exact))))
     parsed = parse(text, fields)
-    hits = searcher.search(
-        _all([*parsed.clauses, *filters], parsed.boosts), limit, offset=offset
-    ).hits
+    found = _all([*parsed.clauses, *filters], parsed.boosts)
+    hits = searcher.search(found, limit, count=False, offset=offset).hits
     return _rows(searcher, hits, parsed)
 
 
@@ -183,28 +185,15 @@ def _all(clauses: list[tantivy.Query], boosts: Sequence[tantivy.Query] = ()) -> 
 
 def _rows(searcher: tantivy.Searcher, hits: list, parsed: Parsed) -> pl.DataFrame:
     rows = []
-    prefixes = tuple(parsed.prefixes)
     for score, address in hits:
-        doc = searcher.doc(address)
-        text = str(_one(doc, "text") or "")
-        rows.append(
-            {
-                "score": float(score),
-                "source": _one(doc, "source"),
-                "id": _one(doc, "id"),
-                "time": _one(doc, "time"),
-                "kind": _one(doc, "kind"),
-                "agent": _one(doc, "agent"),
-                "task": _one(doc, "task"),
-                "snippet": T.snippet(text, parsed.matched, prefixes),
-                "text": text,
-            }
-        )
+        doc = searcher.doc(address).to_dict()
+        row = {name: (doc.get(name) or [None])[0] for name in RESULT_SCHEMA if name != "snippet"}
+        row["score"] = float(score)
+        row["text"] = str(row["text"] or "")
+        rows.append(row)
+    marked = T.snippets([r["text"] for r in rows], parsed.matched, tuple(parsed.prefixes))
+    for row, snippet in zip(rows, marked, strict=True):
+        row["snippet"] = snippet
     raw: dict[str, Any] = {**RESULT_SCHEMA, "time": pl.Int64}
     frame = pl.DataFrame(rows, schema=raw, orient="row")
     return frame.with_columns(pl.col("time").cast(pl.Datetime("us", "UTC")))
-
-
-def _one(doc: tantivy.Document, name: str) -> object:
-    values = doc.to_dict().get(name) or [None]
-    return values[0]

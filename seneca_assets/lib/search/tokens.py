@@ -13,7 +13,9 @@ Documents are tokenized in bulk with Polars; a query with `tokenize`.
 
 from __future__ import annotations
 
+import re
 import unicodedata
+from collections.abc import Sequence
 
 import polars as pl
 
@@ -73,9 +75,27 @@ def token_text(texts: pl.Series) -> pl.Series:
     return token_lists(texts).list.join(" ")
 
 
+_ASCII_TOKEN = re.compile(r"\w+(?:[./\-]\w+)*", re.ASCII)
+"""`_TOKEN` on ASCII text (no CJK, no emoji, nothing to fold but case), without Polars."""
+
+
+def tokens_of(texts: list[str]) -> list[list[str]]:
+    """The tokens of a few texts: ASCII ones by a Python regex, the others together by Polars.
+
+    Both give the same tokens for ASCII text; a test holds them to it.
+    """
+    found: list[list[str]] = [_ASCII_TOKEN.findall(t.lower()) if t.isascii() else [] for t in texts]
+    others = [i for i, t in enumerate(texts) if not t.isascii()]
+    if others:
+        lists = token_lists(pl.Series([texts[i] for i in others], dtype=pl.String)).to_list()
+        for i, tokens in zip(others, lists, strict=True):
+            found[i] = tokens
+    return found
+
+
 def tokenize(text: str) -> list[str]:
     """The tokens of one text."""
-    return token_lists(pl.Series([text])).item().to_list()
+    return tokens_of([text])[0]
 
 
 def _fold(char: str) -> str:
@@ -86,14 +106,18 @@ def _fold(char: str) -> str:
 
 def spans(text: str, tokens: list[str]) -> list[tuple[str, int, int]]:
     """Where each token of `text` is in it: (token, first character, end), in order."""
-    folded: list[str] = []
-    where: list[int] = []
-    for i, char in enumerate(text):
-        piece = _fold(char)
-        folded.append(piece)
-        where.extend([i] * len(piece))
-    flat = "".join(folded)
-    where.append(len(text))
+    where: Sequence[int]
+    if text.isascii():  # folding is lowercasing: positions do not move
+        flat, where = text.lower(), range(len(text) + 1)
+    else:
+        folded: list[str] = []
+        positions: list[int] = []
+        for i, char in enumerate(text):
+            piece = _fold(char)
+            folded.append(piece)
+            positions.extend([i] * len(piece))
+        flat = "".join(folded)
+        where = [*positions, len(text)]
     found, cursor = [], 0
     for token in tokens:
         at = flat.find(token, cursor)
@@ -105,11 +129,30 @@ def spans(text: str, tokens: list[str]) -> list[tuple[str, int, int]]:
     return found
 
 
-def snippet(text: str, matched: set[str], prefixes: tuple[str, ...] = (), width: int = 160) -> str:
-    """Up to `width` characters of `text` around its first match, matches in «guillemets»."""
+def snippets(
+    texts: list[str], matched: set[str], prefixes: tuple[str, ...] = (), width: int = 160
+) -> list[str]:
+    """`snippet` of each text, the texts tokenized together."""
+    lists = tokens_of(texts)
+    return [
+        snippet(t, tokens, matched, prefixes, width) for t, tokens in zip(texts, lists, strict=True)
+    ]
+
+
+def snippet(
+    text: str,
+    tokens: list[str],
+    matched: set[str],
+    prefixes: tuple[str, ...] = (),
+    width: int = 160,
+) -> str:
+    """Up to `width` characters of `text` around its first match, matches in «guillemets».
+
+    `tokens` are the text's tokens (`token_lists`).
+    """
     hits = [
         (start, end)
-        for token, start, end in spans(text, tokenize(text))
+        for token, start, end in spans(text, tokens)
         if token in matched or token.startswith(prefixes)
     ]
     if not hits:

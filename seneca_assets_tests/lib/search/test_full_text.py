@@ -8,6 +8,7 @@ import hashlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 
@@ -174,3 +175,15 @@ def test_the_index_is_rebuilt_from_delta(lake: Lake, monkeypatch: pytest.MonkeyP
     assert _found(lake, "🚀") == []
     held, expected = I.held_and_expected(lake)
     assert held == expected
+
+
+def test_the_python_path_for_ascii_gives_the_polars_tokens():
+    rng = np.random.default_rng(7)
+    alphabet = list("abcXYZ019_-./:*?()[]{}'\\" + '" \t\n,;!@#$%^&+=<>|~`')
+    texts = ["".join(rng.choice(alphabet, int(rng.integers(0, 40)))) for _ in range(2_000)]
+    texts += list(WRITTEN.values())
+    ascii_texts = [t for t in texts if t.isascii()]
+    assert len(ascii_texts) > 2_000
+    assert T.tokens_of(ascii_texts) == T.token_lists(pl.Series(ascii_texts)).to_list()
+    mixed = T.tokens_of(texts)
+    assert mixed == T.token_lists(pl.Series(texts)).to_list()
