@@ -41,6 +41,9 @@ bench: install
 	$(BIN)/python benchmarks/ingest.py
 	$(BIN)/python benchmarks/silver.py
 	$(BIN)/python benchmarks/rollups.py
+	$(BIN)/python benchmarks/query.py
+	$(BIN)/python benchmarks/search.py
+	$(BIN)/python benchmarks/semantic.py
 
 clean:
 	rm -rf $(VENV) data/lake data/dagster

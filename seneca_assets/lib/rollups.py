@@ -33,9 +33,9 @@ _US_PER_HOUR = 3_600_000_000
 def from_points(points: pl.DataFrame | pl.LazyFrame, every: str) -> pl.DataFrame:
     """Roll raw points (`timestamp`, `name`, `tags`, `value`, `unit`) into buckets of `every`.
 
-    Points without a finite value are left out. The points are sorted once by bucket, series and
-    sketch bin; every statistic is then a reduction over runs of that order, so the same points
-    give the same rollup.
+    Points without a finite value are left out. A run of whole buckets at a time, the points are
+    sorted once by bucket, series and sketch bin; every statistic is then a reduction over runs
+    of that order, so the same points give the same rollup.
     """
     frame = (
         points.lazy()
@@ -48,16 +48,59 @@ def from_points(points: pl.DataFrame | pl.LazyFrame, every: str) -> pl.DataFrame
             at=pl.col("timestamp").dt.epoch("us"),
             bin=S.bins(pl.col("value")).cast(pl.Int64),
         )
-        .collect()
+        .collect(engine="streaming")
     )
     group, names, first_hour = _groups(frame)
     group <<= _BIN_BITS
     group += frame.get_column("bin").to_numpy()
     group += _BIN_SHIFT
-    order = _order(pl.DataFrame({"key": group}))
-    keys = group[order]
-    value = frame.get_column("value").to_numpy()[order]
-    at = frame.get_column("at").to_numpy()[order]
+    columns = (
+        group,
+        frame.get_column("value").to_numpy(),
+        frame.get_column("at").to_numpy(),
+        frame.get_column("unit").is_not_null().to_numpy(),
+    )
+    parts = [
+        _rolled(frame, columns, rows, (names, first_hour))
+        for rows in _hour_chunks(frame.get_column("hour").to_numpy() - first_hour)
+    ]
+    return pl.concat(parts) if len(parts) > 1 else parts[0]
+
+
+CHUNK_POINTS = 1 << 21
+"""Points rolled up at a time: a run of whole buckets, so memory stays bounded and is reused."""
+
+
+def _hour_chunks(hours: np.ndarray) -> list[np.ndarray]:
+    """Row numbers in runs of whole hours of at most CHUNK_POINTS rows (or one hour), in order.
+
+    Rows keep the order they were read in within an hour. Hours are counted from 0.
+    """
+    if hours.size == 0:
+        return [hours.astype(np.int64)]
+    if hours.max() < 1 << 16:
+        by_hour = np.argsort(hours.astype(np.uint16), kind="stable")  # a radix sort
+    else:
+        by_hour = _order(pl.DataFrame({"hour": hours}))
+    ends = np.cumsum(np.bincount(hours))
+    chunks, start, limit = [], 0, CHUNK_POINTS
+    for end in ends:
+        if end - start >= limit or end == ends[-1]:
+            chunks.append(by_hour[start:end])
+            start = int(end)
+    return [c for c in chunks if c.size] or [by_hour[:0]]
+
+
+def _rolled(
+    frame: pl.DataFrame,
+    columns: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    rows: np.ndarray,
+    series: tuple[pl.DataFrame, int],
+) -> pl.DataFrame:
+    """The rollup rows of the points `rows` (whole buckets), sorted once by key."""
+    keys, values, times, has_unit = columns
+    order = rows[_order(pl.DataFrame({"key": keys[rows]}))]
+    keys, value, at = keys[order], values[order], times[order]
     starts = run_starts(keys >> _BIN_BITS)
     count = run_lengths(starts, keys.size)
     total = _reduce(np.add, value, starts)
@@ -75,10 +118,10 @@ def from_points(points: pl.DataFrame | pl.LazyFrame, every: str) -> pl.DataFrame
         "first_at": first_at,
         "last_at": last_at,
     }
-    unit_rows = np.where(frame.get_column("unit").is_not_null().to_numpy()[order], order, -1)
+    unit_rows = np.where(has_unit[order], order, -1)
     return _assemble(
         keys[starts] >> _BIN_BITS,
-        (names, first_hour),
+        series,
         stats,
         _units(frame, _first_valid(unit_rows, starts)),
         _sketch_columns(keys, None),

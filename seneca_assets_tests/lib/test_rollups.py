@@ -196,3 +196,14 @@ def test_activity_counts_each_agent_s_work(built_silver: Lake):
     assert minutes.max() <= 60 and minutes.min() >= 1
     daily = R.activity_from_tier(hourly, "1d")
     assert daily.equals(R.activity_from_silver(messages, events, "1d"))
+
+
+def test_rolling_up_a_few_hours_at_a_time_gives_the_same_rows(
+    points: pl.DataFrame, monkeypatch: pytest.MonkeyPatch
+):
+    whole = R.from_points(points, "1h")
+    monkeypatch.setattr(R, "CHUNK_POINTS", 700)
+    assert len(R._hour_chunks(np.array([0, 0, 1, 5, 5, 5]))) == 1
+    assert R.from_points(points, "1h").equals(whole)
+    chunks = R._hour_chunks(points.get_column("timestamp").dt.hour().to_numpy().astype(np.int64))
+    assert len(chunks) > 1 and sum(c.size for c in chunks) == points.height
