@@ -59,6 +59,9 @@ def _print_run(result: Any) -> int:
             added = materialization.metadata.get("added")
             if added is not None:
                 print(f"search index: {added.value:,} documents added")
+            trends = materialization.metadata.get("trend_rows")
+            if trends is not None:
+                print(f"metric trends: {trends.value:,} series and resolutions tested")
             run = materialization.metadata.get("run")
             if run is not None:
                 counts = run.value
@@ -106,9 +109,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _build_rollups() -> int:
-    """Build the rollups of every stale closed hour, then of the closed days and months it is in.
+    """Build the rollups that are stale, then the analytics over them.
 
-    One run per range of consecutive partitions.
+    The hours first, then the closed days and months they are in: one run per range of
+    consecutive partitions.
     """
     from datetime import UTC, datetime
 
@@ -129,7 +133,7 @@ def _build_rollups() -> int:
                 return failed
     built = ", ".join(f"{len(ranges)} {grain} range(s)" for grain, ranges in plan.items())
     print(f"rollups built: {built}")
-    return 0
+    return _print_run(_execute("analytics"))
 
 
 def _cmd_demo_logs(args: argparse.Namespace) -> int:

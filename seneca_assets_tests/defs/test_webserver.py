@@ -167,6 +167,7 @@ def test_code_location_loads_every_definition(webserver: int):
         "rollup_sensor": "RUNNING",
         "gold_automation": "RUNNING",
         "search_automation": "RUNNING",
+        "analytics_automation": "RUNNING",
     }
     assert schedules == {"ingest_hourly": "RUNNING", "semantic_daily": "RUNNING"}
 

@@ -1,0 +1,1 @@
+"""Analytics: trends (and, to come, seasonality, anomalies and forecasts) over the rollups."""

@@ -1,0 +1,60 @@
+"""The analytics tables, recomputed when the rollups they read change."""
+
+from datetime import UTC, datetime
+
+import dagster as dg
+
+from seneca_assets.defs.automation import follower
+from seneca_assets.defs.resources import LakeResource
+from seneca_assets.defs.tables import table_key, table_spec
+from seneca_assets.lib.analytics.tables import METRIC_TRENDS
+from seneca_assets.lib.analytics.trends import metric_trends, summary
+from seneca_assets.lib.gold_tables import TIERS
+
+ANALYTICS_POOL = "seneca_analytics"
+
+
+@dg.multi_asset(
+    name="trends",
+    specs=[
+        table_spec(
+            METRIC_TRENDS,
+            group_name="analytics",
+            deps=[table_key(tables[0]) for tables in TIERS.values()],
+            automation_condition=dg.AutomationCondition.eager(),
+        )
+    ],
+    pool=ANALYTICS_POOL,
+)
+def trends(context: dg.AssetExecutionContext, lake: LakeResource):
+    """Trends of every series at each tier: corrected Mann-Kendall and Theil-Sen (lib/analytics)."""
+    store = lake.lake()
+    rows = {
+        resolution: store.scan(tables[0]).select("bucket", "name", "tags", "mean").collect()
+        for resolution, tables in TIERS.items()
+    }
+    table = metric_trends(rows, datetime.now(UTC))
+    store.write(METRIC_TRENDS, table, mode="overwrite")
+    context.log.info(f"metric trends: {table.height:,} rows")
+    yield dg.MaterializeResult(
+        asset_key=table_key(METRIC_TRENDS),
+        metadata={
+            "trend_rows": table.height,
+            "summary": dg.MetadataValue.md(summary(table)),
+            "dagster/uri": store.uri(METRIC_TRENDS),
+        },
+    )
+
+
+analytics_automation = follower(
+    "analytics_automation",
+    "analytics",
+    120,
+    "Recomputes the analytics tables whenever the rollups they read change.",
+)
+
+analytics_job = dg.define_asset_job(
+    "analytics",
+    selection=dg.AssetSelection.groups("analytics"),
+    description="Recompute the analytics tables from the rollups.",
+)

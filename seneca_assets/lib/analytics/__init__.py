@@ -1,0 +1,1 @@
+"""Analytics over the rollups and silver tables: trends, seasonality, anomalies, forecasts."""
