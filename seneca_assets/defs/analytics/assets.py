@@ -7,7 +7,9 @@ import dagster as dg
 from seneca_assets.defs.automation import follower
 from seneca_assets.defs.resources import LakeResource
 from seneca_assets.defs.tables import table_key, table_spec
-from seneca_assets.lib.analytics.tables import METRIC_TRENDS
+from seneca_assets.lib.analytics.anomalies import metric_anomalies
+from seneca_assets.lib.analytics.anomalies import summary as anomaly_summary
+from seneca_assets.lib.analytics.tables import METRIC_ANOMALIES, METRIC_TRENDS
 from seneca_assets.lib.analytics.trends import metric_trends, summary
 from seneca_assets.lib.gold_tables import TIERS
 
@@ -42,6 +44,37 @@ def trends(context: dg.AssetExecutionContext, lake: LakeResource):
             "trend_rows": table.height,
             "summary": dg.MetadataValue.md(summary(table)),
             "dagster/uri": store.uri(METRIC_TRENDS),
+        },
+    )
+
+
+@dg.multi_asset(
+    name="anomalies",
+    specs=[
+        table_spec(
+            METRIC_ANOMALIES,
+            group_name="analytics",
+            deps=[table_key(TIERS["hourly"][0])],
+            automation_condition=dg.AutomationCondition.eager(),
+        )
+    ],
+    pool=ANALYTICS_POOL,
+)
+def anomalies(context: dg.AssetExecutionContext, lake: LakeResource):
+    """Every hourly bucket of the last 28 days judged: seasonal decomposition, then MAD."""
+    store = lake.lake()
+    now = datetime.now(UTC)
+    hourly = store.scan(TIERS["hourly"][0]).select("bucket", "name", "tags", "mean").collect()
+    table = metric_anomalies(hourly, now)
+    store.write(METRIC_ANOMALIES, table, mode="overwrite")
+    context.log.info(f"metric anomalies: {table.filter('is_anomaly').height:,} of {table.height:,}")
+    yield dg.MaterializeResult(
+        asset_key=table_key(METRIC_ANOMALIES),
+        metadata={
+            "anomalies": table.filter("is_anomaly").height,
+            "judged": table.height,
+            "summary": dg.MetadataValue.md(anomaly_summary(table, now)),
+            "dagster/uri": store.uri(METRIC_ANOMALIES),
         },
     )
 

@@ -35,5 +35,26 @@ class MetricTrendModel(TableModel):
     computed_at: UtcTime = pa.Field(description="When this row was computed.")
 
 
+class MetricAnomalyModel(TableModel):
+    """gold/metric_anomalies: one hourly bucket of one series, judged against what was expected."""
+
+    name: str = pa.Field(description="Metric name.")
+    tags: str = pa.Field(description="Tags as JSON text with sorted keys.")
+    bucket: UtcTime = pa.Field(description="The hour's start (UTC).")
+    value: float = pa.Field(description="The bucket's mean.")
+    expected: float = pa.Field(description="Level (rolling median) plus the daily shape.")
+    lower: float = pa.Field(description="The lowest value not judged anomalous.")
+    upper: float = pa.Field(description="The highest value not judged anomalous.")
+    score: float = pa.Field(description="Residual in robust standard deviations (1.4826 MAD).")
+    is_anomaly: bool = pa.Field(description="|score| above the threshold (3.5).")
+    method: str = pa.Field(
+        isin=["seasonal-mad", "mad"],
+        description="`seasonal-mad` from three days of history, `mad` (no daily shape) before.",
+    )
+    reason: str = pa.Field(nullable=True, description="For an anomaly, how far and which way.")
+    computed_at: UtcTime = pa.Field(description="When this row was computed.")
+
+
 METRIC_TRENDS = TableSpec("gold/metric_trends", MetricTrendModel)
-ANALYTICS_TABLES: tuple[TableSpec, ...] = (METRIC_TRENDS,)
+METRIC_ANOMALIES = TableSpec("gold/metric_anomalies", MetricAnomalyModel)
+ANALYTICS_TABLES: tuple[TableSpec, ...] = (METRIC_TRENDS, METRIC_ANOMALIES)

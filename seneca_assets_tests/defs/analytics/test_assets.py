@@ -28,3 +28,32 @@ def test_trends_cover_every_series_at_every_tier(lake_copy: Path):  # noqa: F811
     (materialization,) = result.asset_materializations_for_node("trends")
     assert "| resolution | direction | series |" in materialization.metadata["summary"].value
     assert analytics_automation.default_status == dg.DefaultSensorStatus.RUNNING
+
+
+def test_anomalies_judge_every_recent_hour(lake_copy: Path):  # noqa: F811
+    from datetime import UTC, datetime, timedelta
+
+    from seneca_assets.defs.analytics.assets import anomalies
+    from seneca_assets.lib.analytics.anomalies import metric_anomalies
+    from seneca_assets.lib.analytics.tables import METRIC_ANOMALIES
+    from seneca_assets.lib.gold_tables import METRICS_HOURLY
+
+    resource = LakeResource(log_dir=str(lake_copy / "logs"), lake_dir=str(lake_copy / "lake"))
+    result = dg.materialize([anomalies], resources={"lake": resource})
+    assert result.success
+    (materialization,) = result.asset_materializations_for_node("anomalies")
+    assert "anomalous hours" in materialization.metadata["summary"].value
+    lake = Lake(lake_copy / "lake")
+    # The simulated deployment is in November 2026, judged as of a few days after it.
+    hourly = lake.read(METRICS_HOURLY)
+    judged = metric_anomalies(hourly, hourly.get_column("bucket").max() + timedelta(days=1))
+    assert judged.height == hourly.filter(pl.col("mean").is_finite()).height > 0
+    spans = judged.group_by("name", "tags").agg(
+        hours=(pl.col("bucket").max() - pl.col("bucket").min()).dt.total_hours(),
+        method=pl.col("method").first(),
+    )
+    assert set(spans.filter(pl.col("hours") >= 71).get_column("method")) == {"seasonal-mad"}
+    assert set(spans.filter(pl.col("hours") < 71).get_column("method")) <= {"mad"}
+    assert lake.read(METRIC_ANOMALIES).height == (
+        hourly.filter(pl.col("bucket") >= datetime.now(UTC) - timedelta(days=28)).height
+    )
