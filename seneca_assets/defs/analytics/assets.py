@@ -3,13 +3,15 @@
 from datetime import UTC, datetime
 
 import dagster as dg
+import polars as pl
 
 from seneca_assets.defs.automation import follower
 from seneca_assets.defs.resources import LakeResource
 from seneca_assets.defs.tables import table_key, table_spec
 from seneca_assets.lib.analytics.anomalies import metric_anomalies
 from seneca_assets.lib.analytics.anomalies import summary as anomaly_summary
-from seneca_assets.lib.analytics.tables import METRIC_ANOMALIES, METRIC_TRENDS
+from seneca_assets.lib.analytics.seasonal import metric_seasonality
+from seneca_assets.lib.analytics.tables import METRIC_ANOMALIES, METRIC_SEASONALITY, METRIC_TRENDS
 from seneca_assets.lib.analytics.trends import metric_trends, summary
 from seneca_assets.lib.gold_tables import TIERS
 
@@ -44,6 +46,36 @@ def trends(context: dg.AssetExecutionContext, lake: LakeResource):
             "trend_rows": table.height,
             "summary": dg.MetadataValue.md(summary(table)),
             "dagster/uri": store.uri(METRIC_TRENDS),
+        },
+    )
+
+
+@dg.multi_asset(
+    name="seasonality",
+    specs=[
+        table_spec(
+            METRIC_SEASONALITY,
+            group_name="analytics",
+            deps=[table_key(TIERS["hourly"][0])],
+            automation_condition=dg.AutomationCondition.eager(),
+        )
+    ],
+    pool=ANALYTICS_POOL,
+)
+def seasonality(context: dg.AssetExecutionContext, lake: LakeResource):
+    """Each hourly series' daily and weekly profiles, seasonal strength and dominant period."""
+    store = lake.lake()
+    hourly = store.scan(TIERS["hourly"][0]).select("bucket", "name", "tags", "mean").collect()
+    table = metric_seasonality(hourly, datetime.now(UTC))
+    store.write(METRIC_SEASONALITY, table, mode="overwrite")
+    strong = table.filter(pl.col("daily_strength") >= 0.6).height
+    context.log.info(f"seasonality: {table.height:,} series, {strong:,} with a strong daily cycle")
+    yield dg.MaterializeResult(
+        asset_key=table_key(METRIC_SEASONALITY),
+        metadata={
+            "series": table.height,
+            "strong_daily_cycle": strong,
+            "dagster/uri": store.uri(METRIC_SEASONALITY),
         },
     )
 

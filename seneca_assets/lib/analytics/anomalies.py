@@ -1,9 +1,7 @@
 """Anomalies in hourly series: a robust seasonal decomposition, then residuals judged by MAD.
 
-For each series, the daily shape is the median, per hour of day, of each bucket's difference
-from its day's median (from three days of history; with less, no shape is assumed); the level
-is a centred rolling median, over a day of buckets, of the values with the shape taken out; the
-expected value is their sum. A bucket is anomalous
+The expected value of a bucket is its series' level plus its daily shape (`seasonal.decompose`).
+A bucket is anomalous
 when its residual is more than THRESHOLD robust standard deviations of the noise from the
 expected value; that sd is 1.4826 / sqrt(2) times the median absolute difference between
 successive values without their daily shape. Medians throughout, so
@@ -17,45 +15,19 @@ from datetime import datetime, timedelta
 
 import polars as pl
 
+from seneca_assets.lib.analytics.seasonal import SERIES, decompose
 from seneca_assets.lib.analytics.tables import METRIC_ANOMALIES
 
 THRESHOLD = 3.5
 """Robust standard deviations from the expected value that make a bucket anomalous."""
-WINDOW = 25
-"""Buckets in the rolling median of the level: a day, centred."""
-SEASONAL_DAYS = 3
-"""Days of history from which the daily shape is used."""
-HISTORY_DAYS = 28
-"""Days of hourly buckets judged (and learned from) at each run."""
 _MAD_SCALE = 1.4826
 
 
 def metric_anomalies(hourly: pl.DataFrame, now: datetime) -> pl.DataFrame:
     """gold/metric_anomalies rows from hourly rollup rows (`bucket`, `name`, `tags`, `mean`)."""
-    series = ["name", "tags"]
-    rows = (
-        hourly.lazy()
-        .filter(pl.col("bucket") >= now - timedelta(days=HISTORY_DAYS))
-        .filter(pl.col("mean").is_finite())
-        .sort(*series, "bucket")
-        .select(*series, "bucket", value="mean")
-    )
-    span_hours = (pl.col("bucket").max() - pl.col("bucket").min()).dt.total_hours().over(series)
-    # Window expressions are not nested: each step is its own column.
-    day_median = pl.col("value").median().over(*series, pl.col("bucket").dt.date())
-    by_hour = pl.col("from_day").median().over(*series, pl.col("bucket").dt.hour())
-    level = (
-        (pl.col("value") - pl.col("shape"))
-        .rolling_median(WINDOW, center=True, min_samples=1)
-        .over(series)
-    )
+    series = list(SERIES)
     judged = (
-        rows.with_columns(seasonal_ok=span_hours >= SEASONAL_DAYS * 24 - 1, day=day_median)
-        .with_columns(from_day=pl.col("value") - pl.col("day"))
-        .with_columns(shape=pl.when("seasonal_ok").then(by_hour).otherwise(0.0))
-        .with_columns(level=level)
-        .with_columns(expected=pl.col("level") + pl.col("shape"))
-        .with_columns(residual=pl.col("value") - pl.col("expected"))
+        decompose(hourly, now)
         # The noise's scale from successive differences of the values without their daily
         # shape: the level cancels out, and so does the shape's fit to each hour's own days,
         # which makes residuals too small when the shape is the median of a few days.

@@ -1,6 +1,9 @@
 """The analytics tables, as `pandera.polars` models."""
 
+from typing import Annotated
+
 import pandera.polars as pa
+import polars as pl
 
 from seneca_assets.lib.schemas import TableModel, TableSpec, UtcTime
 
@@ -55,6 +58,34 @@ class MetricAnomalyModel(TableModel):
     computed_at: UtcTime = pa.Field(description="When this row was computed.")
 
 
+class MetricSeasonalityModel(TableModel):
+    """gold/metric_seasonality: the seasonal pattern of one hourly series."""
+
+    name: str = pa.Field(description="Metric name.")
+    tags: str = pa.Field(description="Tags as JSON text with sorted keys.")
+    status: str = pa.Field(
+        isin=["ok", "insufficient data"], description="Whether a pattern could be learned."
+    )
+    reason: str = pa.Field(nullable=True, description="Why not.")
+    points: int = pa.Field(ge=0, description="Hourly buckets of the last 28 days.")
+    days: int = pa.Field(ge=0, description="Days they span.")
+    hour_of_day: Annotated[pl.List, pl.Float64()] = pa.Field(
+        nullable=True, description="24 values: each hour's median difference from its day."
+    )
+    day_of_week: Annotated[pl.List, pl.Float64()] = pa.Field(
+        nullable=True,
+        description="7 values, Monday first: each weekday's median less the overall (2 weeks).",
+    )
+    daily_strength: float = pa.Field(
+        nullable=True, ge=0, le=1, description="1 - var(residual) / var(value - level)."
+    )
+    dominant_period_hours: float = pa.Field(
+        nullable=True, description="The periodogram's peak, in hours."
+    )
+    computed_at: UtcTime = pa.Field(description="When this row was computed.")
+
+
 METRIC_TRENDS = TableSpec("gold/metric_trends", MetricTrendModel)
+METRIC_SEASONALITY = TableSpec("gold/metric_seasonality", MetricSeasonalityModel)
 METRIC_ANOMALIES = TableSpec("gold/metric_anomalies", MetricAnomalyModel)
-ANALYTICS_TABLES: tuple[TableSpec, ...] = (METRIC_TRENDS, METRIC_ANOMALIES)
+ANALYTICS_TABLES: tuple[TableSpec, ...] = (METRIC_TRENDS, METRIC_SEASONALITY, METRIC_ANOMALIES)

@@ -57,3 +57,22 @@ def test_anomalies_judge_every_recent_hour(lake_copy: Path):  # noqa: F811
     assert lake.read(METRIC_ANOMALIES).height == (
         hourly.filter(pl.col("bucket") >= datetime.now(UTC) - timedelta(days=28)).height
     )
+
+
+def test_seasonality_has_a_row_per_hourly_series(lake_copy: Path):  # noqa: F811
+    from seneca_assets.defs.analytics.assets import seasonality
+    from seneca_assets.lib.analytics.tables import METRIC_SEASONALITY
+
+    resource = LakeResource(log_dir=str(lake_copy / "logs"), lake_dir=str(lake_copy / "lake"))
+    assert dg.materialize([seasonality], resources={"lake": resource}).success
+    from datetime import UTC, datetime, timedelta
+
+    from seneca_assets.lib.gold_tables import METRICS_HOURLY
+
+    lake = Lake(lake_copy / "lake")
+    table = lake.read(METRIC_SEASONALITY)
+    recent = lake.read(METRICS_HOURLY).filter(
+        pl.col("bucket") >= datetime.now(UTC) - timedelta(days=28)
+    )
+    assert table.height == recent.select("name", "tags").unique().height
+    assert set(table.get_column("status")) <= {"ok", "insufficient data"}

@@ -1,0 +1,147 @@
+"""Seasonal patterns of hourly series: a robust decomposition, profiles, strength and period.
+
+`decompose` is the shared robust decomposition: the daily shape is the median, per hour of day,
+of each bucket's difference from its day's median (from three days of history; with less, no
+shape is assumed); the level is a centred rolling median, over a day of buckets, of the values
+without the shape; the expected value is their sum, the residual what is left. Medians
+throughout, so anomalies do not bend it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import numpy as np
+import polars as pl
+
+from seneca_assets.lib.analytics.tables import METRIC_SEASONALITY
+
+SERIES = ("name", "tags")
+WINDOW = 25
+"""Buckets in the rolling median of the level: a day, centred."""
+SEASONAL_DAYS = 3
+"""Days of history from which the daily shape is used."""
+WEEKLY_DAYS = 14
+"""Days of history from which a day-of-week profile is given."""
+HISTORY_DAYS = 28
+"""Days of hourly buckets decomposed at each run."""
+
+
+def decompose(hourly: pl.DataFrame, now: datetime) -> pl.LazyFrame:
+    """The decomposition of each series' hourly buckets of the last HISTORY_DAYS.
+
+    Columns: `value`, `shape`, `level`, `expected`, `residual`, and whether a daily shape was
+    learned (`seasonal_ok`).
+    """
+    series = list(SERIES)
+    rows = (
+        hourly.lazy()
+        .filter(pl.col("bucket") >= now - timedelta(days=HISTORY_DAYS))
+        .filter(pl.col("mean").is_finite())
+        .sort(*series, "bucket")
+        .select(*series, "bucket", value="mean")
+    )
+    span_hours = (pl.col("bucket").max() - pl.col("bucket").min()).dt.total_hours().over(series)
+    # Window expressions are not nested: each step is its own column.
+    day_median = pl.col("value").median().over(*series, pl.col("bucket").dt.date())
+    by_hour = pl.col("from_day").median().over(*series, pl.col("bucket").dt.hour())
+    level = (
+        (pl.col("value") - pl.col("shape"))
+        .rolling_median(WINDOW, center=True, min_samples=1)
+        .over(series)
+    )
+    return (
+        rows.with_columns(seasonal_ok=span_hours >= SEASONAL_DAYS * 24 - 1, day=day_median)
+        .with_columns(from_day=pl.col("value") - pl.col("day"))
+        .with_columns(shape=pl.when("seasonal_ok").then(by_hour).otherwise(0.0))
+        .with_columns(level=level)
+        .with_columns(expected=pl.col("level") + pl.col("shape"))
+        .with_columns(residual=pl.col("value") - pl.col("expected"))
+    )
+
+
+def metric_seasonality(hourly: pl.DataFrame, now: datetime) -> pl.DataFrame:
+    """gold/metric_seasonality: per series, its profiles, seasonal strength and dominant period.
+
+    The hour-of-day profile is the daily shape; the day-of-week profile is each weekday's median
+    daily median less the overall median (from two weeks of history). The daily strength is
+    `max(0, 1 - var(residual) / var(value - level))` (Hyndman's F_S); the dominant period is the
+    peak of the periodogram (`_dominant_period`).
+    """
+    parts = decompose(hourly, now).collect()
+    out = []
+    for (name, tags), rows in parts.group_by(list(SERIES), maintain_order=True):
+        out.append({"name": name, "tags": tags, **_one(rows)})
+    frame = pl.DataFrame(out, schema=_SCHEMA) if out else pl.DataFrame(schema=_SCHEMA)
+    return frame.with_columns(computed_at=pl.lit(now, pl.Datetime("us", "UTC")))
+
+
+def _one(rows: pl.DataFrame) -> dict[str, object]:
+    days = rows.get_column("bucket").dt.date().n_unique()
+    result: dict[str, object] = {"points": rows.height, "days": days}
+    if not rows.item(0, "seasonal_ok"):
+        return result | {
+            "status": "insufficient data",
+            "reason": f"{days} day(s) of history; {SEASONAL_DAYS} are needed",
+        }
+    hours = rows.group_by(pl.col("bucket").dt.hour().alias("hour")).agg(pl.col("shape").first())
+    profile = dict(hours.iter_rows())
+    detrended = rows.get_column("value") - rows.get_column("level")
+    spread = _number(detrended.var())
+    residual = _number(rows.get_column("residual").var())
+    result |= {
+        "status": "ok",
+        "reason": None,
+        "hour_of_day": [float(profile.get(h, 0.0)) for h in range(24)],
+        "daily_strength": max(0.0, 1 - residual / spread) if spread > 0 else 0.0,
+        "dominant_period_hours": _dominant_period(rows),
+    }
+    if days >= WEEKLY_DAYS:
+        daily = rows.group_by(pl.col("bucket").dt.date().alias("date")).agg(pl.col("day").first())
+        overall = _number(daily.get_column("day").median())
+        weekday = (
+            daily.group_by(pl.col("date").dt.weekday().alias("weekday"))
+            .agg(pl.col("day").median())
+            .sort("weekday")
+        )
+        by_day = dict(weekday.iter_rows())
+        result["day_of_week"] = [float(by_day.get(d, overall)) - overall for d in range(1, 8)]
+    return result
+
+
+def _number(value: object) -> float:
+    """A Polars aggregate as a float (0 when there is none)."""
+    return float(value) if isinstance(value, int | float) else 0.0
+
+
+PEAK_OVER_MEDIAN = 10.0
+"""A period is dominant when its power is this many times the periodogram's median."""
+
+
+def _dominant_period(rows: pl.DataFrame) -> float | None:
+    """The period (hours, at most half the span) with the most power, if it stands out.
+
+    The values are taken less a straight line (so a trend is not a long period), gaps filled by
+    interpolation; None when no period holds PEAK_OVER_MEDIAN times the median power.
+    """
+    offsets = (
+        (rows.get_column("bucket") - rows.get_column("bucket").min()).dt.total_hours().to_numpy()
+    )
+    values = rows.get_column("value").to_numpy()
+    grid = np.arange(int(offsets.max()) + 1)
+    if grid.size < 8:
+        return None
+    filled = np.interp(grid, offsets, values)
+    filled = filled - np.polyval(np.polyfit(grid, filled, 1), grid)
+    power = np.abs(np.fft.rfft(filled))[1:] ** 2
+    periods = 1 / np.fft.rfftfreq(grid.size)[1:]
+    usable = periods <= grid.size / 2
+    if not np.any(usable) or not np.any(power[usable] > 0):
+        return None
+    peak = int(np.argmax(np.where(usable, power, -1)))
+    if power[peak] < PEAK_OVER_MEDIAN * float(np.median(power[usable])):
+        return None
+    return float(periods[peak])
+
+
+_SCHEMA = pl.Schema({k: v for k, v in METRIC_SEASONALITY.schema.items() if k != "computed_at"})
