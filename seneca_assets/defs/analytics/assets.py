@@ -14,20 +14,25 @@ from seneca_assets.lib.analytics.seasonal import metric_seasonality
 from seneca_assets.lib.analytics.tables import METRIC_ANOMALIES, METRIC_SEASONALITY, METRIC_TRENDS
 from seneca_assets.lib.analytics.trends import metric_trends, summary
 from seneca_assets.lib.gold_tables import TIERS
+from seneca_assets.lib.schemas import TableSpec
 
 ANALYTICS_POOL = "seneca_analytics"
+HOURLY = TIERS["hourly"][0]
+
+
+def _spec(table: TableSpec, *reads: TableSpec) -> dg.AssetSpec:
+    """An analytics table recomputed whenever a table it reads changes."""
+    return table_spec(
+        table,
+        group_name="analytics",
+        deps=[table_key(read) for read in reads],
+        automation_condition=dg.AutomationCondition.eager(),
+    )
 
 
 @dg.multi_asset(
     name="trends",
-    specs=[
-        table_spec(
-            METRIC_TRENDS,
-            group_name="analytics",
-            deps=[table_key(tables[0]) for tables in TIERS.values()],
-            automation_condition=dg.AutomationCondition.eager(),
-        )
-    ],
+    specs=[_spec(METRIC_TRENDS, *(t[0] for t in TIERS.values()))],
     pool=ANALYTICS_POOL,
 )
 def trends(context: dg.AssetExecutionContext, lake: LakeResource):
@@ -50,22 +55,11 @@ def trends(context: dg.AssetExecutionContext, lake: LakeResource):
     )
 
 
-@dg.multi_asset(
-    name="seasonality",
-    specs=[
-        table_spec(
-            METRIC_SEASONALITY,
-            group_name="analytics",
-            deps=[table_key(TIERS["hourly"][0])],
-            automation_condition=dg.AutomationCondition.eager(),
-        )
-    ],
-    pool=ANALYTICS_POOL,
-)
+@dg.multi_asset(name="seasonality", specs=[_spec(METRIC_SEASONALITY, HOURLY)], pool=ANALYTICS_POOL)
 def seasonality(context: dg.AssetExecutionContext, lake: LakeResource):
     """Each hourly series' daily and weekly profiles, seasonal strength and dominant period."""
     store = lake.lake()
-    hourly = store.scan(TIERS["hourly"][0]).select("bucket", "name", "tags", "mean").collect()
+    hourly = store.scan(HOURLY).select("bucket", "name", "tags", "mean").collect()
     table = metric_seasonality(hourly, datetime.now(UTC))
     store.write(METRIC_SEASONALITY, table, mode="overwrite")
     strong = table.filter(pl.col("daily_strength") >= 0.6).height
@@ -80,23 +74,12 @@ def seasonality(context: dg.AssetExecutionContext, lake: LakeResource):
     )
 
 
-@dg.multi_asset(
-    name="anomalies",
-    specs=[
-        table_spec(
-            METRIC_ANOMALIES,
-            group_name="analytics",
-            deps=[table_key(TIERS["hourly"][0])],
-            automation_condition=dg.AutomationCondition.eager(),
-        )
-    ],
-    pool=ANALYTICS_POOL,
-)
+@dg.multi_asset(name="anomalies", specs=[_spec(METRIC_ANOMALIES, HOURLY)], pool=ANALYTICS_POOL)
 def anomalies(context: dg.AssetExecutionContext, lake: LakeResource):
     """Every hourly bucket of the last 28 days judged: seasonal decomposition, then MAD."""
     store = lake.lake()
     now = datetime.now(UTC)
-    hourly = store.scan(TIERS["hourly"][0]).select("bucket", "name", "tags", "mean").collect()
+    hourly = store.scan(HOURLY).select("bucket", "name", "tags", "mean").collect()
     table = metric_anomalies(hourly, now)
     store.write(METRIC_ANOMALIES, table, mode="overwrite")
     context.log.info(f"metric anomalies: {table.filter('is_anomaly').height:,} of {table.height:,}")
