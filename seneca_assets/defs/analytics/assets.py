@@ -1,6 +1,7 @@
 """The analytics tables, recomputed when the rollups they read change."""
 
 from datetime import UTC, datetime
+from typing import Any
 
 import dagster as dg
 import polars as pl
@@ -10,10 +11,18 @@ from seneca_assets.defs.resources import LakeResource
 from seneca_assets.defs.tables import table_key, table_spec
 from seneca_assets.lib.analytics.anomalies import metric_anomalies
 from seneca_assets.lib.analytics.anomalies import summary as anomaly_summary
+from seneca_assets.lib.analytics.forecasts import metric_forecasts
+from seneca_assets.lib.analytics.forecasts import summary as forecast_summary
 from seneca_assets.lib.analytics.seasonal import metric_seasonality
-from seneca_assets.lib.analytics.tables import METRIC_ANOMALIES, METRIC_SEASONALITY, METRIC_TRENDS
+from seneca_assets.lib.analytics.tables import (
+    METRIC_ANOMALIES,
+    METRIC_FORECASTS,
+    METRIC_SEASONALITY,
+    METRIC_TRENDS,
+)
 from seneca_assets.lib.analytics.trends import metric_trends, summary
 from seneca_assets.lib.gold_tables import TIERS
+from seneca_assets.lib.lake import Lake
 from seneca_assets.lib.schemas import TableSpec
 
 ANALYTICS_POOL = "seneca_analytics"
@@ -30,6 +39,30 @@ def _spec(table: TableSpec, *reads: TableSpec) -> dg.AssetSpec:
     )
 
 
+def _rollups(store: Lake, table: TableSpec) -> pl.DataFrame:
+    """What the analytics read of a rollup tier: each series' bucket means."""
+    return store.scan(table).select("bucket", "name", "tags", "mean").collect()
+
+
+def _publish(
+    context: dg.AssetExecutionContext,
+    store: Lake,
+    spec: TableSpec,
+    table: pl.DataFrame,
+    facts: dict[str, Any],
+) -> dg.MaterializeResult:
+    """Replace the table with `table`; its materialization with `facts` (markdown as such)."""
+    store.write(spec, table, mode="overwrite")
+    context.log.info(f"{spec.name}: {table.height:,} rows")
+    metadata = {
+        key: dg.MetadataValue.md(value) if key == "summary" else value
+        for key, value in facts.items()
+    }
+    return dg.MaterializeResult(
+        asset_key=table_key(spec), metadata={**metadata, "dagster/uri": store.uri(spec)}
+    )
+
+
 @dg.multi_asset(
     name="trends",
     specs=[_spec(METRIC_TRENDS, *(t[0] for t in TIERS.values()))],
@@ -38,20 +71,14 @@ def _spec(table: TableSpec, *reads: TableSpec) -> dg.AssetSpec:
 def trends(context: dg.AssetExecutionContext, lake: LakeResource):
     """Trends of every series at each tier: corrected Mann-Kendall and Theil-Sen (lib/analytics)."""
     store = lake.lake()
-    rows = {
-        resolution: store.scan(tables[0]).select("bucket", "name", "tags", "mean").collect()
-        for resolution, tables in TIERS.items()
-    }
+    rows = {resolution: _rollups(store, tables[0]) for resolution, tables in TIERS.items()}
     table = metric_trends(rows, datetime.now(UTC))
-    store.write(METRIC_TRENDS, table, mode="overwrite")
-    context.log.info(f"metric trends: {table.height:,} rows")
-    yield dg.MaterializeResult(
-        asset_key=table_key(METRIC_TRENDS),
-        metadata={
-            "trend_rows": table.height,
-            "summary": dg.MetadataValue.md(summary(table)),
-            "dagster/uri": store.uri(METRIC_TRENDS),
-        },
+    yield _publish(
+        context,
+        store,
+        METRIC_TRENDS,
+        table,
+        {"trend_rows": table.height, "summary": summary(table)},
     )
 
 
@@ -59,19 +86,10 @@ def trends(context: dg.AssetExecutionContext, lake: LakeResource):
 def seasonality(context: dg.AssetExecutionContext, lake: LakeResource):
     """Each hourly series' daily and weekly profiles, seasonal strength and dominant period."""
     store = lake.lake()
-    hourly = store.scan(HOURLY).select("bucket", "name", "tags", "mean").collect()
-    table = metric_seasonality(hourly, datetime.now(UTC))
-    store.write(METRIC_SEASONALITY, table, mode="overwrite")
+    table = metric_seasonality(_rollups(store, HOURLY), datetime.now(UTC))
     strong = table.filter(pl.col("daily_strength") >= 0.6).height
-    context.log.info(f"seasonality: {table.height:,} series, {strong:,} with a strong daily cycle")
-    yield dg.MaterializeResult(
-        asset_key=table_key(METRIC_SEASONALITY),
-        metadata={
-            "series": table.height,
-            "strong_daily_cycle": strong,
-            "dagster/uri": store.uri(METRIC_SEASONALITY),
-        },
-    )
+    facts = {"series": table.height, "strong_daily_cycle": strong}
+    yield _publish(context, store, METRIC_SEASONALITY, table, facts)
 
 
 @dg.multi_asset(name="anomalies", specs=[_spec(METRIC_ANOMALIES, HOURLY)], pool=ANALYTICS_POOL)
@@ -79,19 +97,22 @@ def anomalies(context: dg.AssetExecutionContext, lake: LakeResource):
     """Every hourly bucket of the last 28 days judged: seasonal decomposition, then MAD."""
     store = lake.lake()
     now = datetime.now(UTC)
-    hourly = store.scan(HOURLY).select("bucket", "name", "tags", "mean").collect()
-    table = metric_anomalies(hourly, now)
-    store.write(METRIC_ANOMALIES, table, mode="overwrite")
-    context.log.info(f"metric anomalies: {table.filter('is_anomaly').height:,} of {table.height:,}")
-    yield dg.MaterializeResult(
-        asset_key=table_key(METRIC_ANOMALIES),
-        metadata={
-            "anomalies": table.filter("is_anomaly").height,
-            "judged": table.height,
-            "summary": dg.MetadataValue.md(anomaly_summary(table, now)),
-            "dagster/uri": store.uri(METRIC_ANOMALIES),
-        },
-    )
+    table = metric_anomalies(_rollups(store, HOURLY), now)
+    facts = {
+        "anomalies": table.filter("is_anomaly").height,
+        "judged": table.height,
+        "summary": anomaly_summary(table, now),
+    }
+    yield _publish(context, store, METRIC_ANOMALIES, table, facts)
+
+
+@dg.multi_asset(name="forecasts", specs=[_spec(METRIC_FORECASTS, HOURLY)], pool=ANALYTICS_POOL)
+def forecasts(context: dg.AssetExecutionContext, lake: LakeResource):
+    """The next 7 days of every hourly series, with 80% and 95% intervals and a backtest."""
+    store = lake.lake()
+    table = metric_forecasts(_rollups(store, HOURLY), datetime.now(UTC))
+    facts = {"rows": table.height, "summary": forecast_summary(table)}
+    yield _publish(context, store, METRIC_FORECASTS, table, facts)
 
 
 analytics_automation = follower(

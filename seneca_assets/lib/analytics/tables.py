@@ -85,7 +85,39 @@ class MetricSeasonalityModel(TableModel):
     computed_at: UtcTime = pa.Field(description="When this row was computed.")
 
 
+class MetricForecastModel(TableModel):
+    """gold/metric_forecasts: one future hour of one series, or why there is no forecast."""
+
+    name: str = pa.Field(description="Metric name.")
+    tags: str = pa.Field(description="Tags as JSON text with sorted keys.")
+    status: str = pa.Field(isin=["ok", "insufficient data"], description="Whether it was forecast.")
+    reason: str = pa.Field(nullable=True, description="Why not, or how the intervals were made.")
+    bucket: UtcTime = pa.Field(nullable=True, description="The future hour (UTC).")
+    forecast: float = pa.Field(nullable=True, description="Latest level plus the daily shape.")
+    lower_80: float = pa.Field(nullable=True, description="80% interval, lower bound.")
+    upper_80: float = pa.Field(nullable=True, description="80% interval, upper bound.")
+    lower_95: float = pa.Field(nullable=True, description="95% interval, lower bound.")
+    upper_95: float = pa.Field(nullable=True, description="95% interval, upper bound.")
+    method: str = pa.Field(nullable=True, description="`seasonal-median`.")
+    backtest_smape: float = pa.Field(
+        nullable=True, description="sMAPE of the method on the latest week, from before it."
+    )
+    naive_smape: float = pa.Field(
+        nullable=True, description="sMAPE of the seasonal-naive forecast of the same week."
+    )
+    coverage_80: float = pa.Field(
+        nullable=True, ge=0, le=1, description="Share of that week inside the 80% interval."
+    )
+    computed_at: UtcTime = pa.Field(description="When this row was computed.")
+
+
 METRIC_TRENDS = TableSpec("gold/metric_trends", MetricTrendModel)
+METRIC_FORECASTS = TableSpec("gold/metric_forecasts", MetricForecastModel)
 METRIC_SEASONALITY = TableSpec("gold/metric_seasonality", MetricSeasonalityModel)
 METRIC_ANOMALIES = TableSpec("gold/metric_anomalies", MetricAnomalyModel)
-ANALYTICS_TABLES: tuple[TableSpec, ...] = (METRIC_TRENDS, METRIC_SEASONALITY, METRIC_ANOMALIES)
+ANALYTICS_TABLES: tuple[TableSpec, ...] = (
+    METRIC_TRENDS,
+    METRIC_SEASONALITY,
+    METRIC_ANOMALIES,
+    METRIC_FORECASTS,
+)

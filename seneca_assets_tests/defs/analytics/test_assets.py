@@ -76,3 +76,13 @@ def test_seasonality_has_a_row_per_hourly_series(lake_copy: Path):  # noqa: F811
     )
     assert table.height == recent.select("name", "tags").unique().height
     assert set(table.get_column("status")) <= {"ok", "insufficient data"}
+
+
+def test_forecasts_asset_writes_its_table_and_summary(lake_copy: Path):  # noqa: F811
+    from seneca_assets.defs.analytics.assets import forecasts
+
+    resource = LakeResource(log_dir=str(lake_copy / "logs"), lake_dir=str(lake_copy / "lake"))
+    result = dg.materialize([forecasts], resources={"lake": resource})
+    assert result.success
+    (materialization,) = result.asset_materializations_for_node("forecasts")
+    assert "series forecast for the next 7 days" in materialization.metadata["summary"].value
