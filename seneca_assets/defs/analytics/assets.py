@@ -9,12 +9,14 @@ import polars as pl
 from seneca_assets.defs.automation import follower
 from seneca_assets.defs.resources import LakeResource
 from seneca_assets.defs.tables import table_key, table_spec
+from seneca_assets.lib.analytics.agents import agent_performance
 from seneca_assets.lib.analytics.anomalies import metric_anomalies
 from seneca_assets.lib.analytics.anomalies import summary as anomaly_summary
 from seneca_assets.lib.analytics.forecasts import metric_forecasts
 from seneca_assets.lib.analytics.forecasts import summary as forecast_summary
 from seneca_assets.lib.analytics.seasonal import metric_seasonality
 from seneca_assets.lib.analytics.tables import (
+    AGENT_PERFORMANCE,
     METRIC_ANOMALIES,
     METRIC_FORECASTS,
     METRIC_SEASONALITY,
@@ -23,6 +25,7 @@ from seneca_assets.lib.analytics.tables import (
 from seneca_assets.lib.analytics.trends import metric_trends, summary
 from seneca_assets.lib.gold_tables import TIERS
 from seneca_assets.lib.lake import Lake
+from seneca_assets.lib.model.tables import TASKS
 from seneca_assets.lib.schemas import TableSpec
 
 ANALYTICS_POOL = "seneca_analytics"
@@ -115,11 +118,21 @@ def forecasts(context: dg.AssetExecutionContext, lake: LakeResource):
     yield _publish(context, store, METRIC_FORECASTS, table, facts)
 
 
+@dg.multi_asset(name="agents", specs=[_spec(AGENT_PERFORMANCE, TASKS)], pool=ANALYTICS_POOL)
+def agents(context: dg.AssetExecutionContext, lake: LakeResource):
+    """Each agent's weeks: tasks done, durations, estimate ratio, blockers; and its trend."""
+    store = lake.lake()
+    table = agent_performance(store.read(TASKS), datetime.now(UTC))
+    improving = table.filter(pl.col("trend") == "improving").select("agent_id").unique().height
+    facts = {"agent_weeks": table.height, "agents_improving": improving}
+    yield _publish(context, store, AGENT_PERFORMANCE, table, facts)
+
+
 analytics_automation = follower(
     "analytics_automation",
     "analytics",
     120,
-    "Recomputes the analytics tables whenever the rollups they read change.",
+    "Recomputes the analytics tables whenever the rollups or silver tables they read change.",
 )
 
 analytics_job = dg.define_asset_job(

@@ -111,7 +111,36 @@ class MetricForecastModel(TableModel):
     computed_at: UtcTime = pa.Field(description="When this row was computed.")
 
 
+class AgentPerformanceModel(TableModel):
+    """gold/agent_performance: one agent's work in one week (Monday, UTC), and its trend."""
+
+    agent_id: str = pa.Field(description="The agent.")
+    week: UtcTime = pa.Field(description="The week's Monday (UTC).")
+    tasks_completed: int = pa.Field(ge=0, description="Tasks it completed that week.")
+    tasks_assigned: int = pa.Field(ge=0, description="Tasks first assigned to it that week.")
+    median_actual_hours: float = pa.Field(
+        nullable=True, description="Median hours from assignment to completion."
+    )
+    estimate_ratio: float = pa.Field(
+        nullable=True, description="Median actual / estimated hours (estimates above 0)."
+    )
+    blockers_per_task: float = pa.Field(nullable=True, description="Blockers per completed task.")
+    reassignments_per_task: float = pa.Field(
+        nullable=True, description="Reassignments per completed task."
+    )
+    trend: str = pa.Field(
+        isin=["improving", "worsening", "steady", "insufficient data"],
+        description="Its task durations over all its weeks (corrected Mann-Kendall, 5%).",
+    )
+    duration_slope_hours_per_week: float = pa.Field(
+        nullable=True, description="Theil-Sen slope of its durations, hours per week."
+    )
+    trend_p_value: float = pa.Field(nullable=True, description="The trend test's p-value.")
+    computed_at: UtcTime = pa.Field(description="When this row was computed.")
+
+
 METRIC_TRENDS = TableSpec("gold/metric_trends", MetricTrendModel)
+AGENT_PERFORMANCE = TableSpec("gold/agent_performance", AgentPerformanceModel)
 METRIC_FORECASTS = TableSpec("gold/metric_forecasts", MetricForecastModel)
 METRIC_SEASONALITY = TableSpec("gold/metric_seasonality", MetricSeasonalityModel)
 METRIC_ANOMALIES = TableSpec("gold/metric_anomalies", MetricAnomalyModel)
@@ -120,4 +149,5 @@ ANALYTICS_TABLES: tuple[TableSpec, ...] = (
     METRIC_SEASONALITY,
     METRIC_ANOMALIES,
     METRIC_FORECASTS,
+    AGENT_PERFORMANCE,
 )

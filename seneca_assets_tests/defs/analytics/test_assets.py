@@ -86,3 +86,20 @@ def test_forecasts_asset_writes_its_table_and_summary(lake_copy: Path):  # noqa:
     assert result.success
     (materialization,) = result.asset_materializations_for_node("forecasts")
     assert "series forecast for the next 7 days" in materialization.metadata["summary"].value
+
+
+def test_agent_performance_covers_every_agent_that_completed_a_task(lake_copy: Path):  # noqa: F811
+    from seneca_assets.defs.analytics.assets import agents
+    from seneca_assets.lib.analytics.tables import AGENT_PERFORMANCE
+    from seneca_assets.lib.model.tables import TASKS
+
+    resource = LakeResource(log_dir=str(lake_copy / "logs"), lake_dir=str(lake_copy / "lake"))
+    assert dg.materialize([agents], resources={"lake": resource}).success
+    lake = Lake(lake_copy / "lake")
+    table = lake.read(AGENT_PERFORMANCE)
+    done = lake.read(TASKS).filter(pl.col("completed_at").is_not_null())
+    assert (
+        table.get_column("tasks_completed").sum()
+        == done.filter(pl.col("agent_id").is_not_null()).height
+    )
+    assert set(done.get_column("agent_id").drop_nulls()) <= set(table.get_column("agent_id"))
