@@ -14,6 +14,7 @@ from seneca_assets.lib.analytics.anomalies import metric_anomalies
 from seneca_assets.lib.analytics.anomalies import summary as anomaly_summary
 from seneca_assets.lib.analytics.forecasts import metric_forecasts
 from seneca_assets.lib.analytics.forecasts import summary as forecast_summary
+from seneca_assets.lib.analytics.outcomes import project_outcomes
 from seneca_assets.lib.analytics.seasonal import metric_seasonality
 from seneca_assets.lib.analytics.tables import (
     AGENT_PERFORMANCE,
@@ -21,11 +22,12 @@ from seneca_assets.lib.analytics.tables import (
     METRIC_FORECASTS,
     METRIC_SEASONALITY,
     METRIC_TRENDS,
+    PROJECT_OUTCOMES,
 )
 from seneca_assets.lib.analytics.trends import metric_trends, summary
 from seneca_assets.lib.gold_tables import TIERS
 from seneca_assets.lib.lake import Lake
-from seneca_assets.lib.model.tables import TASKS
+from seneca_assets.lib.model.tables import DECISIONS, TASKS
 from seneca_assets.lib.schemas import TableSpec
 
 ANALYTICS_POOL = "seneca_analytics"
@@ -126,6 +128,18 @@ def agents(context: dg.AssetExecutionContext, lake: LakeResource):
     improving = table.filter(pl.col("trend") == "improving").select("agent_id").unique().height
     facts = {"agent_weeks": table.height, "agents_improving": improving}
     yield _publish(context, store, AGENT_PERFORMANCE, table, facts)
+
+
+@dg.multi_asset(
+    name="outcomes", specs=[_spec(PROJECT_OUTCOMES, TASKS, DECISIONS)], pool=ANALYTICS_POOL
+)
+def outcomes(context: dg.AssetExecutionContext, lake: LakeResource):
+    """What separates completed tasks and projects from blocked or abandoned ones."""
+    store = lake.lake()
+    table = project_outcomes(store.read(TASKS), store.read(DECISIONS), datetime.now(UTC))
+    separating = table.filter(pl.col("separates").fill_null(False))
+    facts = {"features_compared": table.height, "separating": separating.height}
+    yield _publish(context, store, PROJECT_OUTCOMES, table, facts)
 
 
 analytics_automation = follower(

@@ -139,7 +139,27 @@ class AgentPerformanceModel(TableModel):
     computed_at: UtcTime = pa.Field(description="When this row was computed.")
 
 
+class ProjectOutcomeModel(TableModel):
+    """gold/project_outcomes: how one feature differs between completed and failed work."""
+
+    level: str = pa.Field(isin=["task", "project"], description="Tasks, or projects pooled.")
+    feature: str = pa.Field(description="What is compared (lib/analytics/outcomes.py).")
+    completed: int = pa.Field(ge=0, description="Completed tasks (projects) with a value.")
+    failed: int = pa.Field(ge=0, description="Blocked or abandoned ones with a value.")
+    completed_median: float = pa.Field(nullable=True, description="Median among the completed.")
+    failed_median: float = pa.Field(nullable=True, description="Median among the failed.")
+    effect_size: float = pa.Field(
+        nullable=True, ge=-1, le=1, description="Rank-biserial correlation (+: completed higher)."
+    )
+    p_value: float = pa.Field(nullable=True, ge=0, le=1, description="Mann-Whitney U, two-sided.")
+    separates: bool = pa.Field(nullable=True, description="p-value below 5%.")
+    status: str = pa.Field(isin=["ok", "insufficient data"], description="Whether compared.")
+    reason: str = pa.Field(nullable=True, description="Why not.")
+    computed_at: UtcTime = pa.Field(description="When this row was computed.")
+
+
 METRIC_TRENDS = TableSpec("gold/metric_trends", MetricTrendModel)
+PROJECT_OUTCOMES = TableSpec("gold/project_outcomes", ProjectOutcomeModel)
 AGENT_PERFORMANCE = TableSpec("gold/agent_performance", AgentPerformanceModel)
 METRIC_FORECASTS = TableSpec("gold/metric_forecasts", MetricForecastModel)
 METRIC_SEASONALITY = TableSpec("gold/metric_seasonality", MetricSeasonalityModel)
@@ -150,4 +170,5 @@ ANALYTICS_TABLES: tuple[TableSpec, ...] = (
     METRIC_ANOMALIES,
     METRIC_FORECASTS,
     AGENT_PERFORMANCE,
+    PROJECT_OUTCOMES,
 )

@@ -103,3 +103,15 @@ def test_agent_performance_covers_every_agent_that_completed_a_task(lake_copy: P
         == done.filter(pl.col("agent_id").is_not_null()).height
     )
     assert set(done.get_column("agent_id").drop_nulls()) <= set(table.get_column("agent_id"))
+
+
+def test_outcomes_compare_every_feature_at_both_levels(lake_copy: Path):  # noqa: F811
+    from seneca_assets.defs.analytics.assets import outcomes
+    from seneca_assets.lib.analytics.outcomes import FEATURES
+    from seneca_assets.lib.analytics.tables import PROJECT_OUTCOMES
+
+    resource = LakeResource(log_dir=str(lake_copy / "logs"), lake_dir=str(lake_copy / "lake"))
+    assert dg.materialize([outcomes], resources={"lake": resource}).success
+    table = Lake(lake_copy / "lake").read(PROJECT_OUTCOMES)
+    assert table.height == 2 * len(FEATURES)
+    assert set(table.get_column("status")) <= {"ok", "insufficient data"}
