@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import statistics
 import subprocess
 import sys
@@ -218,19 +217,8 @@ BASELINE = textwrap.dedent(
 """The scans over the texts held in memory: Polars `str.contains` and DuckDB ILIKE."""
 
 
-def run(code: str, *args: str) -> dict:
-    """Run `code` in a fresh process with `args`; the JSON object it printed last."""
-    done = subprocess.run([PYTHON, "-c", code, *args], capture_output=True, text=True)
-    if done.returncode != 0:
-        raise RuntimeError(done.stderr[-3000:])
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-def percentile(values: list[float], share: float) -> float:
-    """The nearest-rank percentile of `values` (share 0.95 gives the p95)."""
-    ordered = sorted(values)
-    rank = math.ceil(round(share * len(ordered), 9))
-    return ordered[min(max(rank, 1), len(ordered)) - 1]
+run = query_bench.run
+percentile = query_bench.percentile
 
 
 def summary(runs: list[dict], key: str) -> dict[str, float]:
