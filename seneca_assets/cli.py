@@ -330,6 +330,14 @@ def _query_parsers(commands: Any) -> None:
         sub.add_argument("--json", action="store_true", help="JSON rows instead of a table")
         return sub
 
+    def paged(sub: argparse.ArgumentParser, limit: int) -> argparse.ArgumentParser:
+        """A time range and paging."""
+        sub.add_argument("--start", help="ISO time or e.g. 24h, 7d")
+        sub.add_argument("--end", help="ISO time or now")
+        sub.add_argument("--limit", type=int, default=limit)
+        sub.add_argument("--offset", type=int, default=0)
+        return sub
+
     query = commands.add_parser("query", help="metrics and records from the lake")
     kinds = query.add_subparsers(dest="what", required=True)
     metrics = common(kinds.add_parser("metrics", help="one metric over a time range"))
@@ -345,11 +353,7 @@ def _query_parsers(commands: Any) -> None:
         records = common(kinds.add_parser(table.replace("_", "-"), help=f"silver/{table}"))
         for field in ("agent", "task", "project", "kind"):
             records.add_argument(f"--{field}", action="append", help="repeatable")
-        records.add_argument("--start", help="ISO time or e.g. 24h, 7d")
-        records.add_argument("--end", help="ISO time or now")
-        records.add_argument("--limit", type=int, default=20)
-        records.add_argument("--offset", type=int, default=0)
-        records.set_defaults(func=_cmd_query)
+        paged(records, limit=20).set_defaults(func=_cmd_query)
     sql = common(commands.add_parser("sql", help="a read-only SELECT over the lake's tables"))
     sql.add_argument("query", help='e.g. "SELECT kind, count(*) FROM silver_messages GROUP BY 1"')
     sql.add_argument("--param", action="append", help="a value for each ? in order")
@@ -361,11 +365,7 @@ def _query_parsers(commands: Any) -> None:
     search.add_argument("--source", action="append", help="messages, decisions, system_events")
     search.add_argument("--agent")
     search.add_argument("--kind")
-    search.add_argument("--start", help="ISO time or e.g. 24h, 7d")
-    search.add_argument("--end", help="ISO time or now")
-    search.add_argument("--limit", type=int, default=10)
-    search.add_argument("--offset", type=int, default=0)
-    search.set_defaults(func=_cmd_search)
+    paged(search, limit=10).set_defaults(func=_cmd_search)
     export = common(commands.add_parser("export", help="a table to csv, parquet or jsonl"))
     export.add_argument("table", help="e.g. silver/messages or silver_messages")
     export.add_argument("--format", required=True, choices=["csv", "parquet", "jsonl"])
