@@ -223,6 +223,22 @@ def machine() -> str:
     return f"{os.cpu_count()} cores ({cpu}), {mem_gb:.0f} GiB, Python {platform.python_version()}"
 
 
+def publish(title: str, intro: str, rows: list[tuple[str, str, str, str]], record: bool) -> str:
+    """Print a dated RESULTS.md section (the machine, `intro`, a table of `rows`: measure,
+    result, target, verdict) and append it to benchmarks/RESULTS.md when `record`."""
+    table = "\n".join(f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows)
+    section = (
+        f"\n## {title} — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC\n\n"
+        f"Machine: {machine()}. {intro}\n\n"
+        "| measure | result | target | |\n|---|---|---|---|\n" + table + "\n"
+    )
+    print(section)
+    if record:
+        with open(Path(__file__).resolve().parent / "RESULTS.md", "a", encoding="utf-8") as out:
+            out.write(section)
+    return section
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--days", type=int, default=60)

@@ -456,20 +456,16 @@ def main() -> None:
             verdict(hits["hit_rate"] > 0.9),
         )
     )
-    table = "\n".join(f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows)
-    section = (
-        f"\n## Dashboard queries — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC\n\n"
-        f"Machine: {ingest_bench.machine()}. Each scenario and engine in a fresh process "
-        f"(`benchmarks/query.py`) after one untimed warm-up query; {REPS} timed queries per kind "
-        f"and process, medians of {RUNS} alternating processes' p50 and p95. Uncached: a new "
-        "`Lake` (empty cache) per query; cached: one identical query repeated on one `Lake`.\n\n"
-        "| measure | result | target | |\n|---|---|---|---|\n" + table + "\n"
+    ingest_bench.publish(
+        "Dashboard queries",
+        "Each scenario and engine in a fresh process (`benchmarks/query.py`) after one untimed "
+        f"warm-up query; {REPS} timed queries per kind and process, medians of {RUNS} alternating "
+        "processes' p50 and p95. Uncached: a new `Lake` (empty cache) per query; cached: one "
+        "identical query repeated on one `Lake`.",
+        rows,
+        record=not args.no_record,
     )
-    print(section)
     print(f"whole run: {time.perf_counter() - began:.0f} s")
-    if not args.no_record:
-        with open(HERE / "RESULTS.md", "a", encoding="utf-8") as out:
-            out.write(section)
 
 
 if __name__ == "__main__":

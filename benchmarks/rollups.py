@@ -21,7 +21,6 @@ import shutil
 import subprocess
 import sys
 import textwrap
-from datetime import UTC, datetime
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -200,18 +199,14 @@ def main() -> None:
             "",
         ),
     ]
-    table = "\n".join(f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows)
-    section = (
-        f"\n## Rollups — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC\n\n"
-        f"Machine: {ingest_bench.machine()}. Each step in a fresh process "
-        "(`benchmarks/rollups.py`), timed around the call only; DuckDB and the hourly rollup are "
-        f"medians of {RUNS} alternating runs, daily and monthly medians of 3.\n\n"
-        "| measure | result | target | |\n|---|---|---|---|\n" + table + "\n"
+    ingest_bench.publish(
+        "Rollups",
+        "Each step in a fresh process (`benchmarks/rollups.py`), timed around the call only; "
+        f"DuckDB and the hourly rollup are medians of {RUNS} alternating runs, daily and monthly "
+        "medians of 3.",
+        rows,
+        record=not args.no_record,
     )
-    print(section)
-    if not args.no_record:
-        with open(HERE / "RESULTS.md", "a", encoding="utf-8") as out:
-            out.write(section)
 
 
 if __name__ == "__main__":

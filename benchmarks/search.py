@@ -34,7 +34,7 @@ import subprocess
 import sys
 import textwrap
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -349,20 +349,16 @@ def main() -> None:
             (f"Polars p95 / Seneca p95, {label}", f"{ratio:.1f}x", ">= 10x",
              verdict(ratio >= 10)),
         ]  # fmt: skip
-    table = "\n".join(f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows)
-    section = (
-        f"\n## Full-text search — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC\n\n"
-        f"Machine: {ingest_bench.machine()}. Each step in a fresh process "
-        f"(`benchmarks/search.py`); builds are the median of {BUILDS}; searches (`search(root, "
-        "text, limit=10)` end to end, snippets included) and the baselines (texts held in memory) "
-        f"are medians of {RUNS} alternating processes' p50 and p95.\n\n"
-        "| measure | result | target | |\n|---|---|---|---|\n" + table + "\n"
+    ingest_bench.publish(
+        "Full-text search",
+        "Each step in a fresh process (`benchmarks/search.py`); builds are the median of "
+        f"{BUILDS}; searches (`search(root, text, limit=10)` end to end, snippets included) "
+        f"and the baselines (texts held in memory) are medians of {RUNS} alternating "
+        "processes' p50 and p95.",
+        rows,
+        record=not args.no_record,
     )
-    print(section)
     print(f"whole run: {time.perf_counter() - began:.0f} s")
-    if not args.no_record:
-        with open(HERE / "RESULTS.md", "a", encoding="utf-8") as out:
-            out.write(section)
 
 
 if __name__ == "__main__":

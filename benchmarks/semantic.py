@@ -17,7 +17,6 @@ import argparse
 import shutil
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -71,7 +70,7 @@ def measure(texts: pl.Series, size: int) -> dict[str, float]:
     build_s = time.perf_counter() - started
     vectors = model.document_vectors
     group_of = frame.get_column("group").to_numpy()
-    queries = list(np.flatnonzero(group_of >= 0))
+    queries = [int(i) for i in np.flatnonzero(group_of >= 0)]
 
     def lsa(query: int) -> list[int]:
         return [int(i) for i in np.argsort(-(vectors @ vectors[query]), kind="stable")[:11]]
@@ -95,25 +94,24 @@ def main() -> None:
     rows = []
     for size in SIZES:
         found = measure(texts, size)
-        met = "met" if found["lsa"] >= 0.8 else "NOT met"
         rows.append(
-            f"| groups of {size} | LSA {found['lsa']:.3f}, BM25 {found['bm25']:.3f} "
-            f"({int(found['texts']):,} texts, {int(found['dimensions'])} dimensions, model built "
-            f"in {found['build_s']:.2f} s) "
-            f"| LSA >= 0.8 | {met} |"
+            (
+                f"groups of {size}",
+                f"LSA {found['lsa']:.3f}, BM25 {found['bm25']:.3f} ({int(found['texts']):,} texts, "
+                f"{int(found['dimensions'])} dimensions, model built in {found['build_s']:.2f} s)",
+                "LSA >= 0.8",
+                "met" if found["lsa"] >= 0.8 else "NOT met",
+            )
         )
-    section = (
-        f"\n## Semantic search — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC\n\n"
-        f'Machine: {ingest_bench.machine()}. `benchmarks/semantic.py`: recall@10 of "messages '
-        f'like this one" over 12 paraphrase groups mixed into the {texts.len():,} distinct texts '
-        f"of a simulated deployment ({args.days} days x {args.agents} agents); LSA with "
-        f"a dimension per {S.TERMS_PER_DIMENSION} terms beside plain BM25 in the same run.\n\n"
-        "| measure | result | target | |\n|---|---|---|---|\n" + "\n".join(rows) + "\n"
+    ingest_bench.publish(
+        "Semantic search",
+        '`benchmarks/semantic.py`: recall@10 of "messages like this one" over 12 paraphrase '
+        f"groups mixed into the {texts.len():,} distinct texts of a simulated deployment "
+        f"({args.days} days x {args.agents} agents); LSA with a dimension per "
+        f"{S.TERMS_PER_DIMENSION} terms beside plain BM25 in the same run.",
+        rows,
+        record=not args.no_record,
     )
-    print(section)
-    if not args.no_record:
-        with open(HERE / "RESULTS.md", "a", encoding="utf-8") as out:
-            out.write(section)
 
 
 if __name__ == "__main__":
