@@ -16,7 +16,6 @@ from seneca_assets.lib.schemas import TableModel, TableSpec, UtcTime
 HEX_ID = r"^[0-9a-f]{32}$"
 PARTIES_DOC = "An agent id, `marcus` or `kanban`."
 TASK_STATUSES = ["completed", "blocked", "unassigned", "in_progress", "abandoned", "todo"]
-CONVERSATION_STATUSES = ["completed", "blocked", "unassigned", "abandoned", "in_progress", "ended"]
 CATEGORIES = ["error", "audit", "debug", "performance"]
 SEVERITIES = ["low", "medium", "high", "critical"]
 
