@@ -15,12 +15,11 @@ from datetime import datetime, timedelta
 import numpy as np
 import polars as pl
 
-from seneca_assets.lib.analytics.seasonal import SERIES
+from seneca_assets.lib.analytics.seasonal import HISTORY_DAYS, SEASONAL_DAYS, SERIES, decompose
 from seneca_assets.lib.analytics.tables import METRIC_FORECASTS
 
 HORIZON_HOURS = 7 * 24
-HISTORY_DAYS = 28
-MIN_DAYS = 3
+MIN_DAYS = SEASONAL_DAYS
 """Days of history a forecast needs (the daily shape); its intervals need MIN_DAYS + 7."""
 _HOUR = timedelta(hours=1)
 
@@ -46,31 +45,28 @@ def _grid(series: pl.DataFrame) -> tuple[datetime, np.ndarray]:
     return first, values
 
 
-def _fit(values: np.ndarray, first_hour: int) -> tuple[float, np.ndarray]:
-    """The latest level and the 24-hour shape of `values` (hour of day of index 0: first_hour)."""
-    hours = (np.arange(values.size) + first_hour) % 24
-    days = (np.arange(values.size) + first_hour) // 24
+def _fit(series: pl.DataFrame, until: datetime) -> tuple[float, np.ndarray]:
+    """The latest level and the 24-hour shape of the series' buckets before `until`.
+
+    The shape is the robust decomposition's (`seasonal.decompose`); the level is the median of
+    the last day's values without it.
+    """
+    parts = decompose(series.filter(pl.col("bucket") < until), until).collect()
     shape = np.zeros(24)
-    from_day = np.full(values.size, np.nan)
-    for day in np.unique(days):
-        members = days == day
-        if np.any(np.isfinite(values[members])):
-            from_day[members] = values[members] - np.nanmedian(values[members])
-    for hour in range(24):
-        picked = from_day[hours == hour]
-        if np.any(np.isfinite(picked)):
-            shape[hour] = np.nanmedian(picked)
-    recent = values[-24:] - shape[hours[-24:]]
-    level = (
-        float(np.nanmedian(recent)) if np.any(np.isfinite(recent)) else float(np.nanmedian(values))
+    by_hour = parts.group_by(pl.col("bucket").dt.hour()).agg(pl.col("shape").first())
+    for hour, value in by_hour.iter_rows():
+        shape[hour] = value
+    recent = parts.filter(pl.col("bucket") >= until - timedelta(days=1))
+    level = (recent if recent.height else parts).select(
+        (pl.col("value") - pl.col("shape")).median()
     )
-    return level, shape
+    return float(level.item()), shape
 
 
-def _forecast(values: np.ndarray, first_hour: int, horizon: int) -> np.ndarray:
-    level, shape = _fit(values, first_hour)
-    future = (np.arange(values.size, values.size + horizon) + first_hour) % 24
-    return level + shape[future]
+def _forecast(series: pl.DataFrame, until: datetime, horizon: int) -> np.ndarray:
+    """The `horizon` hours from `until`, forecast from the buckets before it."""
+    level, shape = _fit(series, until)
+    return level + shape[(np.arange(horizon) + until.hour) % 24]
 
 
 def _naive(values: np.ndarray, horizon: int) -> np.ndarray:
@@ -90,15 +86,16 @@ def _smape(actual: np.ndarray, predicted: np.ndarray) -> float | None:
     return float(np.mean(terms))
 
 
-def _errors(values: np.ndarray, first_hour: int, cut: int) -> tuple[np.ndarray, np.ndarray]:
-    """Actual values of the week after `cut` and the method's forecast of them from before."""
+def _errors(
+    series: pl.DataFrame, first: datetime, values: np.ndarray, cut: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Actual values of the week after hour `cut` and the method's forecast of them from before."""
     actual = values[cut : cut + HORIZON_HOURS]
-    return actual, _forecast(values[:cut], first_hour, actual.size)
+    return actual, _forecast(series, first + cut * _HOUR, actual.size)
 
 
 def _series(series: pl.DataFrame) -> list[dict[str, object]]:
     first, values = _grid(series)
-    first_hour = first.hour
     days = values.size / 24
     if days < MIN_DAYS or np.isfinite(values).sum() < MIN_DAYS * 12:
         return [
@@ -111,25 +108,25 @@ def _series(series: pl.DataFrame) -> list[dict[str, object]]:
     quality: dict[str, object] = {}
     widths = None
     if values.size >= (MIN_DAYS * 24 + week):  # the latest week, forecast from before it
-        actual, predicted = _errors(values, first_hour, values.size - week)
+        actual, predicted = _errors(series, first, values, values.size - week)
         quality = {
             "backtest_smape": _smape(actual, predicted),
             "naive_smape": _smape(actual, _naive(values[: values.size - week], actual.size)),
         }
         if values.size >= (MIN_DAYS * 24 + 2 * week):  # intervals from the week before that
-            earlier, before = _errors(values, first_hour, values.size - 2 * week)
+            earlier, before = _errors(series, first, values, values.size - 2 * week)
             misses = np.abs(earlier - before)[np.isfinite(earlier)]
             widths = (float(np.quantile(misses, 0.8)), float(np.quantile(misses, 0.95)))
             held = np.abs(actual - predicted) <= widths[0]
             quality["coverage_80"] = float(np.mean(held[np.isfinite(actual)]))
+    start = first + values.size * _HOUR
     if widths is None:  # too short for an earlier week: the spread of the recent days instead
-        level, shape = _fit(values, first_hour)
-        hours = (np.arange(values.size) + first_hour) % 24
+        level, shape = _fit(series, start)
+        hours = (np.arange(values.size) + first.hour) % 24
         misses = np.abs(values - level - shape[hours])
         misses = misses[np.isfinite(misses)]
         widths = (float(np.quantile(misses, 0.8)), float(np.quantile(misses, 0.95)))
-    forecast = _forecast(values, first_hour, week)
-    start = first + values.size * _HOUR
+    forecast = _forecast(series, start, week)
     return [
         {
             "status": "ok",
