@@ -35,6 +35,26 @@ def time_literal(moment: datetime) -> str:
     return f"'{moment.astimezone(UTC).isoformat()}'"
 
 
+def time_bound(table: DeltaTable, column: str, bound: Literal["min", "max"]) -> datetime | None:
+    """The smallest or greatest value of a time column, from the files' statistics.
+
+    Delta keeps time statistics to the millisecond, so the result is truncated to the
+    millisecond (the same whatever the file layout); when a file has no statistics, the column
+    is read. None for an empty table or a column without values.
+    """
+    actions = pl.DataFrame(table.get_add_actions(flatten=True))
+    if actions.is_empty():
+        return None
+    name = f"{bound}.{column}"
+    if name in actions.columns and actions.get_column(name).null_count() == 0:
+        found = getattr(actions.get_column(name), bound)()
+    else:
+        found = pl.scan_delta(table).select(getattr(pl.col(column), bound)()).collect().item()
+        if isinstance(found, datetime):
+            found = found.replace(microsecond=found.microsecond // 1000 * 1000)
+    return found if isinstance(found, datetime) else None
+
+
 class LockTimeoutError(RuntimeError):
     """Another writer held the lake's lock for longer than we were willing to wait."""
 
@@ -121,24 +141,8 @@ class Lake:
         return pl.scan_delta(self.table(spec))
 
     def latest(self, spec: TableSpec, column: str) -> datetime | None:
-        """The greatest value of a time column, from the files' statistics where they have it.
-
-        Delta keeps time statistics to the millisecond, so this is the latest time truncated to
-        the millisecond (the same whatever the file layout); files without statistics are read.
-        """
-        if not self.exists(spec):
-            return None
-        actions = pl.DataFrame(self.table(spec).get_add_actions(flatten=True))
-        name = f"max.{column}"
-        if actions.is_empty():
-            return None
-        if name in actions.columns and actions.get_column(name).null_count() == 0:
-            latest = actions.get_column(name).max()
-        else:
-            latest = self.scan(spec).select(pl.col(column).max()).collect().item()
-            latest = latest.replace(microsecond=latest.microsecond // 1000 * 1000)
-        assert isinstance(latest, datetime)
-        return latest
+        """The greatest value of a time column (`time_bound`), None for a missing table."""
+        return time_bound(self.table(spec), column, "max") if self.exists(spec) else None
 
     def read(self, spec: TableSpec) -> pl.DataFrame:
         """The whole table (for small tables)."""

@@ -24,6 +24,7 @@ from deltalake import DeltaTable
 from seneca_assets.lib.catalog import TABLES
 from seneca_assets.lib.config import QuerySettings
 from seneca_assets.lib.lake import Lake as StorageLake
+from seneca_assets.lib.lake import time_bound
 from seneca_assets.lib.query import metrics as M
 from seneca_assets.lib.query import records as Rec
 from seneca_assets.lib.query import sql as Q
@@ -219,16 +220,9 @@ class Lake:
         return self._cached(("metric_names",), specs, names).get_column("name").to_list()
 
     def _earliest(self, spec: TableSpec, column: str) -> datetime | None:
-        """The first time `spec` holds, from the Delta file statistics."""
+        """The first time `spec` holds at the version this lake reads."""
         table = self._delta(spec)
-        if table is None:
-            return None
-        actions = pl.DataFrame(table.get_add_actions(flatten=True))
-        name = f"min.{column}"
-        if actions.is_empty() or name not in actions.columns:
-            return None
-        found = actions.get_column(name).min()
-        return found if isinstance(found, datetime) else None
+        return None if table is None else time_bound(table, column, "min")
 
     # -- records ------------------------------------------------------------------------------
 
