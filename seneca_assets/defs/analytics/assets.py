@@ -32,6 +32,7 @@ from seneca_assets.lib.schemas import TableSpec
 
 ANALYTICS_POOL = "seneca_analytics"
 HOURLY = TIERS["hourly"][0]
+DAILY = TIERS["daily"][0]
 
 
 def _spec(table: TableSpec, *reads: TableSpec) -> dg.AssetSpec:
@@ -111,11 +112,14 @@ def anomalies(context: dg.AssetExecutionContext, lake: LakeResource):
     yield _publish(context, store, METRIC_ANOMALIES, table, facts)
 
 
-@dg.multi_asset(name="forecasts", specs=[_spec(METRIC_FORECASTS, HOURLY)], pool=ANALYTICS_POOL)
+@dg.multi_asset(
+    name="forecasts", specs=[_spec(METRIC_FORECASTS, HOURLY, DAILY)], pool=ANALYTICS_POOL
+)
 def forecasts(context: dg.AssetExecutionContext, lake: LakeResource):
-    """The next 7 days of every hourly series, with 80% and 95% intervals and a backtest."""
+    """The next 7 days hourly and 30 days daily of every series, with intervals and a backtest."""
     store = lake.lake()
-    table = metric_forecasts(_rollups(store, HOURLY), datetime.now(UTC))
+    now = datetime.now(UTC)
+    table = metric_forecasts(_rollups(store, HOURLY), now, _rollups(store, DAILY))
     facts = {"rows": table.height, "summary": forecast_summary(table)}
     yield _publish(context, store, METRIC_FORECASTS, table, facts)
 

@@ -1,78 +1,126 @@
-"""Forecasts of hourly series for the next 7 days, with intervals and an honest backtest.
+"""Forecasts of every series: 7 days hourly, 30 days daily, with intervals and a backtest.
 
-The method is the robust decomposition's (`seasonal.py`): the next hours are the latest level
-(the median of the last day's values without their daily shape) plus the daily shape. Its
-intervals are not assumed but measured: the 80% and 95% quantiles of its absolute errors when it
-forecast an earlier week from the history before it. Its quality is measured on the latest week,
-forecast from the history before that week: sMAPE beside the seasonal-naive forecast's (each hour
-as the same hour of the last day seen) and how often the 80% interval held the actual value.
+The method is the robust decomposition's (`seasonal.py`), over the daily cycle for hourly
+buckets and the weekly cycle for daily ones: the next buckets are the latest level (the median
+of the last turn's values without their shape) plus the shape. Its intervals are not assumed but
+measured: the 80% and 95% quantiles of its absolute errors when it forecast the horizon before
+the latest from the history before that. Its quality is measured on the latest horizon, forecast
+from the history before it: sMAPE beside the seasonal-naive forecast's (each bucket as the same
+phase of the last turn seen) and how often the 80% interval held the actual value.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import numpy as np
 import polars as pl
 
-from seneca_assets.lib.analytics.seasonal import HISTORY_DAYS, SEASONAL_DAYS, SERIES, decompose
+from seneca_assets.lib.analytics.seasonal import DAILY_CYCLE, SERIES, WEEKLY_CYCLE, Cycle, decompose
 from seneca_assets.lib.analytics.tables import METRIC_FORECASTS
+from seneca_assets.lib.analytics.trends import trend
 
-HORIZON_HOURS = 7 * 24
-MIN_DAYS = SEASONAL_DAYS
-"""Days of history a forecast needs (the daily shape); its intervals need MIN_DAYS + 7."""
-_HOUR = timedelta(hours=1)
+TURNS = 3
+"""Turns of the cycle (days, or weeks) of history a forecast needs for its shape."""
+TREND_TURNS = 8
+"""Turns of the cycle over which the trend is tested and measured."""
 
 
-def metric_forecasts(hourly: pl.DataFrame, now: datetime) -> pl.DataFrame:
-    """gold/metric_forecasts: per hourly series, the next HORIZON_HOURS with their intervals."""
-    rows = hourly.filter(
-        (pl.col("bucket") >= now - timedelta(days=HISTORY_DAYS)) & pl.col("mean").is_finite()
-    ).sort(*SERIES, "bucket")
+@dataclass(frozen=True)
+class Horizon:
+    """What is forecast from one rollup tier: how far ahead, over which cycle."""
+
+    resolution: str
+    cycle: Cycle
+    steps: int
+    unit: str
+    """What a turn of the cycle is called, for people."""
+
+
+HOURLY = Horizon("hourly", DAILY_CYCLE, 7 * 24, "day")
+"""The next 7 days, hourly, over the daily cycle."""
+DAILY = Horizon("daily", WEEKLY_CYCLE, 30, "week")
+"""The next 30 days, daily, over the weekly cycle."""
+HORIZON_HOURS = HOURLY.steps
+
+
+def metric_forecasts(
+    hourly: pl.DataFrame, now: datetime, daily: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """gold/metric_forecasts: per series, the next 7 days hourly and 30 days daily.
+
+    The daily forecasts are made when the daily tier's rows are given.
+    """
     out: list[dict[str, object]] = []
-    for (name, tags), series in rows.group_by(list(SERIES), maintain_order=True):
-        out += [{"name": name, "tags": tags, **row} for row in _series(series)]
+    for horizon, tier in ((HOURLY, hourly), (DAILY, daily)):
+        if tier is None:
+            continue
+        rows = tier.filter(
+            (pl.col("bucket") >= now - horizon.cycle.history)
+            & (pl.col("bucket") < now)
+            & pl.col("mean").is_finite()
+        ).sort(*SERIES, "bucket")
+        for (name, tags), series in rows.group_by(list(SERIES), maintain_order=True):
+            out += [
+                {"name": name, "tags": tags, "resolution": horizon.resolution, **row}
+                for row in _series(series, horizon)
+            ]
     frame = pl.DataFrame(out, schema=_SCHEMA) if out else pl.DataFrame(schema=_SCHEMA)
     return frame.with_columns(computed_at=pl.lit(now, pl.Datetime("us", "UTC")))
 
 
-def _grid(series: pl.DataFrame) -> tuple[datetime, np.ndarray]:
-    """The series on a full hourly grid from its first bucket (missing hours are NaN)."""
+def _grid(series: pl.DataFrame, cycle: Cycle) -> tuple[datetime, np.ndarray]:
+    """The series on a full grid of the tier's buckets from its first (missing ones are NaN)."""
     first = series.item(0, "bucket")
-    offsets = ((series.get_column("bucket") - first) / _HOUR).cast(pl.Int64).to_numpy()
+    offsets = ((series.get_column("bucket") - first) / cycle.step).cast(pl.Int64).to_numpy()
     values = np.full(int(offsets.max()) + 1, np.nan)
     values[offsets] = series.get_column("mean").to_numpy()
     return first, values
 
 
-def _fit(series: pl.DataFrame, until: datetime) -> tuple[float, np.ndarray]:
-    """The latest level and the 24-hour shape of the series' buckets before `until`.
+def _phases(start: datetime, steps: int, cycle: Cycle) -> np.ndarray:
+    """The cycle's phase of each of `steps` buckets from `start`."""
+    buckets = pl.datetime_range(start, start + (steps - 1) * cycle.step, cycle.step, eager=True)
+    return pl.select(cycle.phase(pl.lit(buckets))).to_series().to_numpy()
+
+
+def _fit(series: pl.DataFrame, until: datetime, cycle: Cycle) -> tuple[float, float, np.ndarray]:
+    """The latest level, the trend and the cycle's shape from the series' buckets before `until`.
 
     The shape is the robust decomposition's (`seasonal.decompose`); the level is the median of
-    the last day's values without it.
+    the last turn's values without it, as of that turn's middle. The trend is the Theil-Sen
+    slope of the values without their shape over the last TREND_TURNS turns, per bucket, when
+    the corrected Mann-Kendall test (`trends.trend`) finds one; 0 otherwise.
     """
-    parts = decompose(series.filter(pl.col("bucket") < until), until).collect()
-    shape = np.zeros(24)
-    by_hour = parts.group_by(pl.col("bucket").dt.hour()).agg(pl.col("shape").first())
-    for hour, value in by_hour.iter_rows():
-        shape[hour] = value
-    recent = parts.filter(pl.col("bucket") >= until - timedelta(days=1))
+    parts = decompose(series.filter(pl.col("bucket") < until), until, cycle).collect()
+    shape = np.zeros(cycle.length)
+    by_phase = parts.group_by(cycle.phase(pl.col("bucket"))).agg(pl.col("shape").first())
+    for phase, value in by_phase.iter_rows():
+        shape[phase] = value
+    recent = parts.filter(pl.col("bucket") >= until - cycle.length * cycle.step)
     level = (recent if recent.height else parts).select(
         (pl.col("value") - pl.col("shape")).median()
     )
-    return float(level.item()), shape
+    window = parts.filter(pl.col("bucket") >= until - TREND_TURNS * cycle.length * cycle.step)
+    found = trend(
+        ((window.get_column("bucket") - until) / cycle.step).to_numpy(),
+        (window.get_column("value") - window.get_column("shape")).to_numpy(),
+    )
+    slope = found.slope if found.direction in ("increasing", "decreasing") and found.slope else 0.0
+    return float(level.item()), slope, shape
 
 
-def _forecast(series: pl.DataFrame, until: datetime, horizon: int) -> np.ndarray:
-    """The `horizon` hours from `until`, forecast from the buckets before it."""
-    level, shape = _fit(series, until)
-    return level + shape[(np.arange(horizon) + until.hour) % 24]
+def _forecast(series: pl.DataFrame, until: datetime, steps: int, cycle: Cycle) -> np.ndarray:
+    """The `steps` buckets from `until`, forecast from the buckets before it."""
+    level, slope, shape = _fit(series, until, cycle)
+    ahead = np.arange(steps) + (cycle.length + 1) / 2  # from the middle of the last turn
+    return level + slope * ahead + shape[_phases(until, steps, cycle)]
 
 
-def _naive(values: np.ndarray, horizon: int) -> np.ndarray:
-    """Each future hour as the same hour of the last day seen (24 hours back, repeated)."""
-    last_day = values[-24:]
-    return np.resize(last_day, horizon)
+def _naive(values: np.ndarray, steps: int, cycle: Cycle) -> np.ndarray:
+    """Each future bucket as the same phase of the last turn seen, repeated."""
+    return np.resize(values[-cycle.length :], steps)
 
 
 def _smape(actual: np.ndarray, predicted: np.ndarray) -> float | None:
@@ -87,53 +135,57 @@ def _smape(actual: np.ndarray, predicted: np.ndarray) -> float | None:
 
 
 def _errors(
-    series: pl.DataFrame, first: datetime, values: np.ndarray, cut: int
+    series: pl.DataFrame, first: datetime, values: np.ndarray, cut: int, horizon: Horizon
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Actual values of the week after hour `cut` and the method's forecast of them from before."""
-    actual = values[cut : cut + HORIZON_HOURS]
-    return actual, _forecast(series, first + cut * _HOUR, actual.size)
+    """Actual values of the horizon after bucket `cut` and the method's forecast from before."""
+    actual = values[cut : cut + horizon.steps]
+    cycle = horizon.cycle
+    return actual, _forecast(series, first + cut * cycle.step, actual.size, cycle)
 
 
-def _series(series: pl.DataFrame) -> list[dict[str, object]]:
-    first, values = _grid(series)
-    days = values.size / 24
-    if days < MIN_DAYS or np.isfinite(values).sum() < MIN_DAYS * 12:
+def _widths(misses: np.ndarray) -> tuple[float, float]:
+    """The 80% and 95% interval half-widths: those quantiles of the absolute errors."""
+    misses = misses[np.isfinite(misses)]
+    return float(np.quantile(misses, 0.8)), float(np.quantile(misses, 0.95))
+
+
+def _series(series: pl.DataFrame, horizon: Horizon) -> list[dict[str, object]]:
+    cycle, steps = horizon.cycle, horizon.steps
+    first, values = _grid(series, cycle)
+    turns = values.size / cycle.length
+    need = TURNS * cycle.length
+    if values.size < need or np.isfinite(values).sum() < need / 2:
         return [
             {
                 "status": "insufficient data",
-                "reason": f"{days:.1f} day(s) of history; {MIN_DAYS} are needed",
+                "reason": f"{turns:.1f} {horizon.unit}(s) of history; {TURNS} are needed",
             }
         ]
-    week = HORIZON_HOURS
     quality: dict[str, object] = {}
     widths = None
-    if values.size >= (MIN_DAYS * 24 + week):  # the latest week, forecast from before it
-        actual, predicted = _errors(series, first, values, values.size - week)
+    if values.size >= need + steps:  # the latest horizon, forecast from before it
+        actual, predicted = _errors(series, first, values, values.size - steps, horizon)
         quality = {
             "backtest_smape": _smape(actual, predicted),
-            "naive_smape": _smape(actual, _naive(values[: values.size - week], actual.size)),
+            "naive_smape": _smape(actual, _naive(values[: values.size - steps], steps, cycle)),
         }
-        if values.size >= (MIN_DAYS * 24 + 2 * week):  # intervals from the week before that
-            earlier, before = _errors(series, first, values, values.size - 2 * week)
-            misses = np.abs(earlier - before)[np.isfinite(earlier)]
-            widths = (float(np.quantile(misses, 0.8)), float(np.quantile(misses, 0.95)))
+        if values.size >= need + 2 * steps:  # intervals from the horizon before that
+            earlier, before = _errors(series, first, values, values.size - 2 * steps, horizon)
+            widths = _widths(np.abs(earlier - before))
             held = np.abs(actual - predicted) <= widths[0]
             quality["coverage_80"] = float(np.mean(held[np.isfinite(actual)]))
-    start = first + values.size * _HOUR
-    if widths is None:  # too short for an earlier week: the spread of the recent days instead
-        level, shape = _fit(series, start)
-        hours = (np.arange(values.size) + first.hour) % 24
-        misses = np.abs(values - level - shape[hours])
-        misses = misses[np.isfinite(misses)]
-        widths = (float(np.quantile(misses, 0.8)), float(np.quantile(misses, 0.95)))
-    forecast = _forecast(series, start, week)
+    start = first + values.size * cycle.step
+    if widths is None:  # too short for an earlier horizon: the spread of the fit instead
+        level, _, shape = _fit(series, start, cycle)
+        widths = _widths(np.abs(values - level - shape[_phases(first, values.size, cycle)]))
+    forecast = _forecast(series, start, steps, cycle)
     return [
         {
             "status": "ok",
             "reason": None
             if "coverage_80" in quality
             else "intervals from the fit, not a backtest",
-            "bucket": start + step * _HOUR,
+            "bucket": start + step * cycle.step,
             "forecast": float(value),
             "lower_80": float(value - widths[0]),
             "upper_80": float(value + widths[0]),
@@ -154,13 +206,29 @@ def _share(value: float | None) -> str:
 
 
 def summary(table: pl.DataFrame, top: int = 10) -> str:
-    """Markdown for people: each series' next-day forecast and its backtest beside naive."""
+    """Markdown for people: per series and resolution, the mean forecast and the backtest.
+
+    The mean is over the next day (hourly) or the next 30 days (daily).
+    """
     done = table.filter(pl.col("status") == "ok")
-    lines = [f"{done.select(SERIES).unique().height:,} series forecast for the next 7 days."]
+    counts = {
+        horizon.resolution: done.filter(pl.col("resolution") == horizon.resolution)
+        .select(SERIES)
+        .unique()
+        .height
+        for horizon in (HOURLY, DAILY)
+    }
+    lines = [
+        f"{counts['hourly']:,} series forecast for the next 7 days hourly, "
+        f"{counts['daily']:,} for the next 30 days daily."
+    ]
     if done.height:
-        first_day = done.filter(pl.col("bucket") < pl.col("bucket").min() + timedelta(days=1))
+        first_day = done.filter(
+            (pl.col("resolution") == "daily")
+            | (pl.col("bucket") < pl.col("bucket").min().over("resolution") + timedelta(days=1))
+        )
         rows = (
-            first_day.group_by(SERIES, maintain_order=True)
+            first_day.group_by(*SERIES, "resolution", maintain_order=True)
             .agg(
                 pl.col("forecast").mean(),
                 pl.col("lower_80").mean(),
@@ -172,13 +240,15 @@ def summary(table: pl.DataFrame, top: int = 10) -> str:
         )
         lines += [
             "",
-            "| metric | tags | next day mean | 80% | sMAPE | naive sMAPE |",
-            "|---|---|---|---|---|---|",
+            "| metric | tags | resolution | mean forecast | 80% | sMAPE | naive sMAPE |",
+            "|---|---|---|---|---|---|---|",
         ]
         for row in rows.iter_rows(named=True):
             smape, naive = (_share(row[c]) for c in ("backtest_smape", "naive_smape"))
+            period = "next day" if row["resolution"] == "hourly" else "next 30 days"
             lines.append(
-                f"| {row['name']} | {row['tags']} | {row['forecast']:.4g} | "
-                f"{row['lower_80']:.4g} .. {row['upper_80']:.4g} | {smape} | {naive} |"
+                f"| {row['name']} | {row['tags']} | {row['resolution']} ({period}) | "
+                f"{row['forecast']:.4g} | {row['lower_80']:.4g} .. {row['upper_80']:.4g} | "
+                f"{smape} | {naive} |"
             )
     return "\n".join(lines)

@@ -1,14 +1,16 @@
 """Seasonal patterns of hourly series: a robust decomposition, profiles, strength and period.
 
-`decompose` is the shared robust decomposition: the daily shape is the median, per hour of day,
-of each bucket's difference from its day's median (from three days of history; with less, no
-shape is assumed); the level is a centred rolling median, over a day of buckets, of the values
-without the shape; the expected value is their sum, the residual what is left. Medians
+`decompose` is the shared robust decomposition of a tier's buckets over a `Cycle` (hours of the
+day for hourly buckets, days of the week for daily ones): the shape is the median, per phase of
+the cycle, of each bucket's difference from its turn's median (from three turns of history; with
+less, no shape is assumed); the level is a centred rolling median, over a turn of buckets, of the
+values without the shape; the expected value is their sum, the residual what is left. Medians
 throughout, so anomalies do not bend it.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -17,8 +19,6 @@ import polars as pl
 from seneca_assets.lib.analytics.tables import METRIC_SEASONALITY
 
 SERIES = ("name", "tags")
-WINDOW = 25
-"""Buckets in the rolling median of the level: a day, centred."""
 SEASONAL_DAYS = 3
 """Days of history from which the daily shape is used."""
 WEEKLY_DAYS = 14
@@ -27,33 +27,63 @@ HISTORY_DAYS = 28
 """Days of hourly buckets decomposed at each run."""
 
 
-def decompose(hourly: pl.DataFrame, now: datetime) -> pl.LazyFrame:
-    """The decomposition of each series' hourly buckets of the last HISTORY_DAYS.
+@dataclass(frozen=True)
+class Cycle:
+    """A seasonal cycle of a tier's buckets: a bucket's phase in it, and its turn."""
 
-    Columns: `value`, `shape`, `level`, `expected`, `residual`, and whether a daily shape was
-    learned (`seasonal_ok`).
+    length: int
+    """Buckets per turn: 24 hours, or 7 days."""
+    step: timedelta
+    """The tier's bucket width."""
+    block: str
+    """The Polars truncation of a bucket to its turn (`1d`, `1w`)."""
+    history: timedelta
+    """How much of the tier is decomposed."""
+
+    def phase(self, bucket: pl.Expr) -> pl.Expr:
+        """The bucket's place in its turn, 0 .. length - 1 (hour of day, or weekday from Monday)."""
+        return bucket.dt.hour() if self.length == 24 else bucket.dt.weekday() - 1
+
+    @property
+    def minimum(self) -> timedelta:
+        """The span of history from which a shape is learned: three turns, less a bucket."""
+        return 3 * self.length * self.step - self.step
+
+
+DAILY_CYCLE = Cycle(24, timedelta(hours=1), "1d", timedelta(days=HISTORY_DAYS))
+"""Hours within the day, for hourly buckets."""
+WEEKLY_CYCLE = Cycle(7, timedelta(days=1), "1w", timedelta(days=364))
+"""Days within the week, for daily buckets."""
+
+
+def decompose(rows: pl.DataFrame, now: datetime, cycle: Cycle = DAILY_CYCLE) -> pl.LazyFrame:
+    """The decomposition of each series' buckets of the cycle's history before `now`.
+
+    `rows` are rollup rows (`bucket`, `name`, `tags`, `mean`) of the cycle's tier. Columns:
+    `value`, `shape`, `level`, `expected`, `residual`, `day` (the median of the bucket's turn)
+    and whether a shape was learned (`seasonal_ok`).
     """
     series = list(SERIES)
-    rows = (
-        hourly.lazy()
-        .filter(pl.col("bucket") >= now - timedelta(days=HISTORY_DAYS))
+    frame = (
+        rows.lazy()
+        .filter(pl.col("bucket") >= now - cycle.history)
         .filter(pl.col("mean").is_finite())
         .sort(*series, "bucket")
         .select(*series, "bucket", value="mean")
     )
-    span_hours = (pl.col("bucket").max() - pl.col("bucket").min()).dt.total_hours().over(series)
+    span = (pl.col("bucket").max() - pl.col("bucket").min()).over(series)
     # Window expressions are not nested: each step is its own column.
-    day_median = pl.col("value").median().over(*series, pl.col("bucket").dt.date())
-    by_hour = pl.col("from_day").median().over(*series, pl.col("bucket").dt.hour())
+    turn_median = pl.col("value").median().over(*series, pl.col("bucket").dt.truncate(cycle.block))
+    by_phase = pl.col("from_day").median().over(*series, cycle.phase(pl.col("bucket")))
     level = (
         (pl.col("value") - pl.col("shape"))
-        .rolling_median(WINDOW, center=True, min_samples=1)
+        .rolling_median(cycle.length + 1, center=True, min_samples=1)
         .over(series)
     )
     return (
-        rows.with_columns(seasonal_ok=span_hours >= SEASONAL_DAYS * 24 - 1, day=day_median)
+        frame.with_columns(seasonal_ok=span >= cycle.minimum, day=turn_median)
         .with_columns(from_day=pl.col("value") - pl.col("day"))
-        .with_columns(shape=pl.when("seasonal_ok").then(by_hour).otherwise(0.0))
+        .with_columns(shape=pl.when("seasonal_ok").then(by_phase).otherwise(0.0))
         .with_columns(level=level)
         .with_columns(expected=pl.col("level") + pl.col("shape"))
         .with_columns(residual=pl.col("value") - pl.col("expected"))

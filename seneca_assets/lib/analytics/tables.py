@@ -86,27 +86,32 @@ class MetricSeasonalityModel(TableModel):
 
 
 class MetricForecastModel(TableModel):
-    """gold/metric_forecasts: one future hour of one series, or why there is no forecast."""
+    """gold/metric_forecasts: one future hour or day of one series, or why there is none."""
 
     name: str = pa.Field(description="Metric name.")
     tags: str = pa.Field(description="Tags as JSON text with sorted keys.")
+    resolution: str = pa.Field(
+        isin=["hourly", "daily"], description="7 days of hours, or 30 days of days."
+    )
     status: str = pa.Field(isin=["ok", "insufficient data"], description="Whether it was forecast.")
     reason: str = pa.Field(nullable=True, description="Why not, or how the intervals were made.")
-    bucket: UtcTime = pa.Field(nullable=True, description="The future hour (UTC).")
-    forecast: float = pa.Field(nullable=True, description="Latest level plus the daily shape.")
+    bucket: UtcTime = pa.Field(nullable=True, description="The future hour or day (UTC).")
+    forecast: float = pa.Field(
+        nullable=True, description="Latest level plus the daily (weekly) shape."
+    )
     lower_80: float = pa.Field(nullable=True, description="80% interval, lower bound.")
     upper_80: float = pa.Field(nullable=True, description="80% interval, upper bound.")
     lower_95: float = pa.Field(nullable=True, description="95% interval, lower bound.")
     upper_95: float = pa.Field(nullable=True, description="95% interval, upper bound.")
     method: str = pa.Field(nullable=True, description="`seasonal-median`.")
     backtest_smape: float = pa.Field(
-        nullable=True, description="sMAPE of the method on the latest week, from before it."
+        nullable=True, description="The method's sMAPE on the latest 7 (30) days."
     )
     naive_smape: float = pa.Field(
-        nullable=True, description="sMAPE of the seasonal-naive forecast of the same week."
+        nullable=True, description="sMAPE of the seasonal-naive forecast of the same days."
     )
     coverage_80: float = pa.Field(
-        nullable=True, ge=0, le=1, description="Share of that week inside the 80% interval."
+        nullable=True, ge=0, le=1, description="Share of those days inside the 80% interval."
     )
     computed_at: UtcTime = pa.Field(description="When this row was computed.")
 

@@ -89,6 +89,15 @@ def test_forecasts_asset_writes_its_table_and_summary(lake_copy: Path):  # noqa:
     assert result.success
     (materialization,) = result.asset_materializations_for_node("forecasts")
     assert "series forecast for the next 7 days" in materialization.metadata["summary"].value
+    from seneca_assets.lib.analytics.tables import METRIC_FORECASTS
+
+    table = Lake(lake_copy / "lake").read(METRIC_FORECASTS)
+    # Three days of data: every series has an hourly row; the daily tier is too short to forecast.
+    daily = table.filter(pl.col("resolution") == "daily")
+    assert set(daily.get_column("status")) == {"insufficient data"}
+    assert daily.get_column("reason").str.contains("week").all()
+    hourly = table.filter(pl.col("resolution") == "hourly")
+    assert hourly.select("name", "tags").unique().height == daily.height
 
 
 def test_agent_performance_covers_every_agent_that_completed_a_task(lake_copy: Path):  # noqa: F811

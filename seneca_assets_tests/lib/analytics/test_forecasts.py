@@ -65,3 +65,61 @@ def test_short_series_say_why_and_a_few_days_forecast_without_a_backtest():
     assert five.height == HORIZON_HOURS and five.get_column("coverage_80").is_null().all()
     assert five.item(0, "reason") == "intervals from the fit, not a backtest"
     assert metric_forecasts(rows.clear(), START).is_empty()
+
+
+def test_daily_series_are_forecast_30_days_with_their_weekly_cycle_and_trend():
+    rng = np.random.default_rng(5)
+    days = np.arange(150)
+    weekly = np.array([0, 5, 8, 6, 4, -10, -13])  # Monday first; START is a Thursday
+    history, future = {}, {}
+    for k in range(30):
+        values = 200 + weekly[(days + 3) % 7] + rng.normal(0, 3, days.size) + 0.2 * days
+        history[f"d{k:02d}"], future[f"d{k:02d}"] = values[:120], values[120:]
+    daily = pl.concat(
+        [
+            pl.DataFrame(
+                {
+                    "bucket": [START + timedelta(days=int(d)) for d in range(120)],
+                    "name": name,
+                    "tags": "{}",
+                    "mean": values,
+                },
+                schema_overrides={"bucket": pl.Datetime("us", "UTC")},
+            )
+            for name, values in history.items()
+        ]
+    )
+    now = START + timedelta(days=120)
+    table = metric_forecasts(daily.clear(), now, daily)
+    assert table.schema == METRIC_FORECASTS.schema
+    assert set(table.get_column("resolution")) == {"daily"}
+    assert table.height == 30 * 30 and table.get_column("bucket").min() == now
+    assert (table.get_column("backtest_smape") < table.get_column("naive_smape")).mean() >= 0.9
+    inside = total = 0
+    for (name,), forecast in table.sort("bucket").group_by(["name"], maintain_order=True):
+        actual = future[str(name)]
+        low, high = forecast.get_column("lower_80"), forecast.get_column("upper_80")
+        inside += int(((actual >= low.to_numpy()) & (actual <= high.to_numpy())).sum())
+        total += actual.size
+        # The weekly shape is learned: Saturday and Sunday are forecast below the week.
+        weekday = forecast.get_column("bucket").dt.weekday().to_numpy()
+        values = forecast.get_column("forecast").to_numpy()
+        assert values[weekday >= 6].mean() < values[weekday <= 5].mean() - 10
+    assert 0.7 <= inside / total <= 0.9
+
+
+def test_daily_series_shorter_than_three_weeks_say_why():
+    daily = pl.DataFrame(
+        {
+            "bucket": [START + timedelta(days=d) for d in range(10)],
+            "name": "short",
+            "tags": "{}",
+            "mean": np.arange(10.0),
+        },
+        schema_overrides={"bucket": pl.Datetime("us", "UTC")},
+    )
+    (row,) = metric_forecasts(daily.clear(), START + timedelta(days=10), daily).iter_rows(
+        named=True
+    )
+    assert row["resolution"] == "daily" and row["status"] == "insufficient data"
+    assert row["reason"] == "1.4 week(s) of history; 3 are needed"
