@@ -12,12 +12,18 @@ from seneca_assets.defs.tables import table_key, table_spec
 from seneca_assets.lib.analytics.agents import agent_performance
 from seneca_assets.lib.analytics.anomalies import metric_anomalies
 from seneca_assets.lib.analytics.anomalies import summary as anomaly_summary
+from seneca_assets.lib.analytics.conversations import conversation_patterns as patterns_of
+from seneca_assets.lib.analytics.conversations import summary as patterns_summary
 from seneca_assets.lib.analytics.forecasts import metric_forecasts
 from seneca_assets.lib.analytics.forecasts import summary as forecast_summary
+from seneca_assets.lib.analytics.network import collaboration_network as network_of
+from seneca_assets.lib.analytics.network import summary as network_summary
 from seneca_assets.lib.analytics.outcomes import project_outcomes
 from seneca_assets.lib.analytics.seasonal import metric_seasonality
 from seneca_assets.lib.analytics.tables import (
     AGENT_PERFORMANCE,
+    COLLABORATION_NETWORK,
+    CONVERSATION_PATTERNS,
     METRIC_ANOMALIES,
     METRIC_FORECASTS,
     METRIC_SEASONALITY,
@@ -27,7 +33,13 @@ from seneca_assets.lib.analytics.tables import (
 from seneca_assets.lib.analytics.trends import metric_trends, summary
 from seneca_assets.lib.gold_tables import TIERS
 from seneca_assets.lib.lake import Lake
-from seneca_assets.lib.model.tables import DECISIONS, TASKS
+from seneca_assets.lib.model.tables import (
+    CONVERSATIONS,
+    DECISIONS,
+    MESSAGES,
+    TASK_EVENTS,
+    TASKS,
+)
 from seneca_assets.lib.schemas import TableSpec
 
 ANALYTICS_POOL = "seneca_analytics"
@@ -144,6 +156,36 @@ def outcomes(context: dg.AssetExecutionContext, lake: LakeResource):
     separating = table.filter(pl.col("separates").fill_null(False))
     facts = {"features_compared": table.height, "separating": separating.height}
     yield _publish(context, store, PROJECT_OUTCOMES, table, facts)
+
+
+@dg.multi_asset(
+    name="conversation_patterns",
+    specs=[_spec(CONVERSATION_PATTERNS, CONVERSATIONS)],
+    pool=ANALYTICS_POOL,
+)
+def conversation_patterns(context: dg.AssetExecutionContext, lake: LakeResource):
+    """Topics, flows between kinds of message, and early signals of a task's outcome."""
+    store = lake.lake()
+    table = patterns_of(store.read(CONVERSATIONS), datetime.now(UTC))
+    facts = {"rows": table.height, "summary": patterns_summary(table)}
+    yield _publish(context, store, CONVERSATION_PATTERNS, table, facts)
+
+
+@dg.multi_asset(
+    name="collaboration_network",
+    specs=[_spec(COLLABORATION_NETWORK, MESSAGES, TASK_EVENTS)],
+    pool=ANALYTICS_POOL,
+)
+def collaboration_network(context: dg.AssetExecutionContext, lake: LakeResource):
+    """Per week, who works with whom: links by messages and shared tasks, and centrality."""
+    store = lake.lake()
+    table = network_of(
+        store.scan(MESSAGES).select("event_time", "sender", "recipient").collect(),
+        store.scan(TASK_EVENTS).select("event_time", "task_id", "fact", "agent_id").collect(),
+        datetime.now(UTC),
+    )
+    facts = {"rows": table.height, "summary": network_summary(table)}
+    yield _publish(context, store, COLLABORATION_NETWORK, table, facts)
 
 
 analytics_automation = follower(

@@ -163,8 +163,92 @@ class ProjectOutcomeModel(TableModel):
     computed_at: UtcTime = pa.Field(description="When this row was computed.")
 
 
+class ConversationPatternModel(TableModel):
+    """gold/conversation_patterns: a topic, a flow between kinds of message, or an early signal."""
+
+    pattern: str = pa.Field(isin=["topic", "flow", "signal"], description="Which kind of row.")
+    week: UtcTime = pa.Field(
+        nullable=True, description="For weekly topics, the week's Monday (UTC); else null."
+    )
+    subject: str = pa.Field(
+        description="The topic's words, `from → to`, or what the signal is (lib/analytics)."
+    )
+    from_state: str = pa.Field(
+        nullable=True, description="Flows: the first message's intent or kind, or `start`."
+    )
+    to_state: str = pa.Field(
+        nullable=True, description="Flows: the next message's intent or kind, or `end: <outcome>`."
+    )
+    conversations: int = pa.Field(
+        ge=0, description="Conversations it tops (topic), holds (flow) or shows in (signal)."
+    )
+    messages: int = pa.Field(
+        nullable=True, ge=0, description="Topic: its mentions there; flow: transitions."
+    )
+    score: float = pa.Field(
+        nullable=True,
+        description="Topic: mean TF-IDF weight; flow: share of the first state's transitions; "
+        "signal: completion rate with it less without it.",
+    )
+    completion_rate: float = pa.Field(
+        nullable=True, ge=0, le=1, description="Share of its finished conversations completed."
+    )
+    baseline_rate: float = pa.Field(
+        nullable=True, ge=0, le=1, description="Signal: the same share for threads without it."
+    )
+    p_value: float = pa.Field(
+        nullable=True, ge=0, le=1, description="Signal: Fisher's exact test, two-sided."
+    )
+    median_gap_s: float = pa.Field(
+        nullable=True, description="Flow: median seconds between the two messages."
+    )
+    examples: Annotated[pl.List, pl.String()] = pa.Field(
+        description="Up to three conversation ids showing it."
+    )
+    reason: str = pa.Field(nullable=True, description="Signal: why it was not tested.")
+    computed_at: UtcTime = pa.Field(description="When this row was computed.")
+
+
+class CollaborationModel(TableModel):
+    """gold/collaboration_network: per week, a link between two parties, or one party."""
+
+    week: UtcTime = pa.Field(description="The week's Monday (UTC).")
+    element: str = pa.Field(isin=["edge", "node"], description="A link, or a party.")
+    source: str = pa.Field(
+        description="The party (node), or the first of the two in sort order (edge): an agent "
+        "id, `marcus` or `kanban`."
+    )
+    target: str = pa.Field(nullable=True, description="Edge: the other party.")
+    messages_out: int = pa.Field(nullable=True, ge=0, description="Edge: source to target.")
+    messages_in: int = pa.Field(nullable=True, ge=0, description="Edge: target to source.")
+    shared_tasks: int = pa.Field(
+        nullable=True, ge=0, description="Edge: tasks assigned to both agents that week."
+    )
+    weight: int = pa.Field(nullable=True, ge=0, description="Edge: messages plus shared tasks.")
+    reciprocity: float = pa.Field(
+        nullable=True,
+        ge=0,
+        le=1,
+        description="Edge: the smaller direction's messages over the larger's; node: the share "
+        "of its message links that run both ways.",
+    )
+    degree: int = pa.Field(nullable=True, ge=0, description="Node: parties linked to it.")
+    weighted_degree: int = pa.Field(nullable=True, ge=0, description="Node: its links' weight.")
+    messages_sent: int = pa.Field(nullable=True, ge=0, description="Node: messages it sent.")
+    messages_received: int = pa.Field(nullable=True, ge=0, description="Node: messages to it.")
+    betweenness: float = pa.Field(
+        nullable=True,
+        ge=0,
+        le=1,
+        description="Node: normalized betweenness centrality, distance 1 / weight.",
+    )
+    computed_at: UtcTime = pa.Field(description="When this row was computed.")
+
+
 METRIC_TRENDS = TableSpec("gold/metric_trends", MetricTrendModel)
 PROJECT_OUTCOMES = TableSpec("gold/project_outcomes", ProjectOutcomeModel)
+CONVERSATION_PATTERNS = TableSpec("gold/conversation_patterns", ConversationPatternModel)
+COLLABORATION_NETWORK = TableSpec("gold/collaboration_network", CollaborationModel)
 AGENT_PERFORMANCE = TableSpec("gold/agent_performance", AgentPerformanceModel)
 METRIC_FORECASTS = TableSpec("gold/metric_forecasts", MetricForecastModel)
 METRIC_SEASONALITY = TableSpec("gold/metric_seasonality", MetricSeasonalityModel)
@@ -176,4 +260,6 @@ ANALYTICS_TABLES: tuple[TableSpec, ...] = (
     METRIC_FORECASTS,
     AGENT_PERFORMANCE,
     PROJECT_OUTCOMES,
+    CONVERSATION_PATTERNS,
+    COLLABORATION_NETWORK,
 )

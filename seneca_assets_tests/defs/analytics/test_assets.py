@@ -127,3 +127,32 @@ def test_outcomes_compare_every_feature_at_both_levels(lake_copy: Path):  # noqa
     table = Lake(lake_copy / "lake").read(PROJECT_OUTCOMES)
     assert table.height == 2 * len(FEATURES)
     assert set(table.get_column("status")) <= {"ok", "insufficient data"}
+
+
+def test_conversation_patterns_and_network_build_from_silver(lake_copy: Path):  # noqa: F811
+    from seneca_assets.defs.analytics.assets import collaboration_network, conversation_patterns
+    from seneca_assets.lib.analytics.tables import COLLABORATION_NETWORK, CONVERSATION_PATTERNS
+    from seneca_assets.lib.model.tables import CONVERSATIONS, MESSAGES
+
+    resource = LakeResource(log_dir=str(lake_copy / "logs"), lake_dir=str(lake_copy / "lake"))
+    result = dg.materialize(
+        [conversation_patterns, collaboration_network], resources={"lake": resource}
+    )
+    assert result.success
+    lake = Lake(lake_copy / "lake")
+    patterns = lake.read(CONVERSATION_PATTERNS)
+    assert set(patterns.get_column("pattern")) == {"topic", "flow", "signal"}
+    # Every message of every conversation is one transition, plus one end per conversation.
+    conversations = lake.read(CONVERSATIONS)
+    flows = patterns.filter(pl.col("pattern") == "flow").get_column("messages").sum()
+    assert flows == conversations.get_column("messages").list.len().sum() + conversations.height
+    network = lake.read(COLLABORATION_NETWORK)
+    messages = lake.read(MESSAGES).filter(pl.col("sender") != pl.col("recipient"))
+    edges = network.filter(pl.col("element") == "edge")
+    assert edges.get_column("messages_out").sum() + edges.get_column("messages_in").sum() == (
+        messages.height
+    )
+    assert "marcus" in set(network.filter(pl.col("element") == "node").get_column("source"))
+    for node in ("conversation_patterns", "collaboration_network"):
+        (materialization,) = result.asset_materializations_for_node(node)
+        assert "|" in materialization.metadata["summary"].value
