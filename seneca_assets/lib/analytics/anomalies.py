@@ -32,7 +32,10 @@ def metric_anomalies(hourly: pl.DataFrame, now: datetime) -> pl.DataFrame:
         # shape: the level cancels out, and so does the shape's fit to each hour's own days,
         # which makes residuals too small when the shape is the median of a few days.
         .with_columns(step=(pl.col("value") - pl.col("shape")).diff().abs().over(series))
-        .with_columns(scale=_MAD_SCALE / math.sqrt(2) * pl.col("step").median().over(series))
+        # A lone bucket has no difference: no noise is seen, so its scale is 0.
+        .with_columns(
+            scale=_MAD_SCALE / math.sqrt(2) * pl.col("step").median().over(series).fill_null(0.0)
+        )
         .with_columns(
             score=pl.when(pl.col("scale") > 0)
             .then(pl.col("residual") / pl.col("scale"))
