@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import os
+import shutil
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -132,3 +134,47 @@ class QuerySettings:
         if not self.timeout_s > 0:
             raise ConfigurationError("SENECA_QUERY_TIMEOUT_S must be a positive number of seconds")
         return self
+
+
+CAPACITY_LIMIT_VARIABLE = "SENECA_CAPACITY_LIMIT_GB"
+GB = 1_000_000_000
+
+
+@dataclass(frozen=True)
+class CapacitySettings:
+    """The lake-wide size limit: a number of gigabytes, or None for the disk's free space."""
+
+    limit_gb: float | None = None
+
+    @classmethod
+    def from_env(cls) -> CapacitySettings:
+        """Settings from `SENECA_CAPACITY_LIMIT_GB`; ConfigurationError says what to fix."""
+        text = os.environ.get(CAPACITY_LIMIT_VARIABLE, "").strip()
+        if not text:
+            return cls()
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not (math.isfinite(value) and value > 0):
+            raise ConfigurationError(
+                f"{CAPACITY_LIMIT_VARIABLE}={text!r} is not a positive number of gigabytes "
+                "(10^9 bytes): "
+                "set it to the lake's size limit, e.g. 500, or unset it to plan against the "
+                "free space of the lake's disk"
+            )
+        return cls(limit_gb=value)
+
+    def limit(self, root: Path, lake_bytes: int) -> tuple[int, str]:
+        """The limit in bytes and its basis (`setting` or `disk`) for a lake of `lake_bytes`."""
+        if self.limit_gb is not None:
+            return max(1, round(self.limit_gb * GB)), "setting"
+        return max(1, lake_bytes + shutil.disk_usage(_existing(root)).free), "disk"
+
+
+def _existing(path: Path) -> Path:
+    """`path`, or its nearest existing parent (the disk a lake not created yet will be on)."""
+    path = path.absolute()
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path

@@ -85,14 +85,6 @@ def table_named(name: str) -> TableSpec:
     raise UnknownName(f"no table {name!r}: the tables are {', '.join(t.name for t in TABLES)}")
 
 
-def _time_column(spec: TableSpec) -> str | None:
-    """The column `--since`/`--until` filter: the first UTC time column of the table."""
-    for name, dtype in spec.schema.items():
-        if isinstance(dtype, pl.Datetime) and name not in ("ingested_at", "updated_at"):
-            return name
-    return None
-
-
 def export(
     lake_root: Path,
     table: str,
@@ -111,7 +103,7 @@ def export(
     spec = table_named(table)
     folder = confined(root or export_root(), out)
     first, last = time_range(since, until)
-    column = _time_column(spec)
+    column = spec.time_column  # what --since/--until filter
     if (first or last) and column is None:
         raise QueryError(f"{spec.name} has no time column to take --since/--until from")
     uri = Path(lake_root) / spec.name

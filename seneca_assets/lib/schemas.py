@@ -144,6 +144,14 @@ class TableSpec:
         """A frame with the table's columns and no rows."""
         return pl.DataFrame(schema=self.schema)
 
+    @property
+    def time_column(self) -> str | None:
+        """The table's data time: its first UTC time column that is not a bookkeeping time."""
+        for name, dtype in self.schema.items():
+            if isinstance(dtype, pl.Datetime) and name not in ("ingested_at", "updated_at"):
+                return name
+        return None
+
 
 @functools.cache
 def _polars_schema(model: type[TableModel]) -> pl.Schema:

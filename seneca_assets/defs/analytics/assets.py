@@ -12,6 +12,8 @@ from seneca_assets.defs.tables import table_key, table_spec
 from seneca_assets.lib.analytics.agents import agent_performance
 from seneca_assets.lib.analytics.anomalies import metric_anomalies
 from seneca_assets.lib.analytics.anomalies import summary as anomaly_summary
+from seneca_assets.lib.analytics.capacity import summary as capacity_summary
+from seneca_assets.lib.analytics.capacity import table_growth
 from seneca_assets.lib.analytics.conversations import conversation_patterns as patterns_of
 from seneca_assets.lib.analytics.conversations import summary as patterns_summary
 from seneca_assets.lib.analytics.forecasts import metric_forecasts
@@ -22,6 +24,7 @@ from seneca_assets.lib.analytics.outcomes import project_outcomes
 from seneca_assets.lib.analytics.seasonal import metric_seasonality
 from seneca_assets.lib.analytics.tables import (
     AGENT_PERFORMANCE,
+    CAPACITY,
     COLLABORATION_NETWORK,
     CONVERSATION_PATTERNS,
     METRIC_ANOMALIES,
@@ -186,6 +189,25 @@ def collaboration_network(context: dg.AssetExecutionContext, lake: LakeResource)
     )
     facts = {"rows": table.height, "summary": network_summary(table)}
     yield _publish(context, store, COLLABORATION_NETWORK, table, facts)
+
+
+@dg.multi_asset(
+    name="capacity",
+    specs=[
+        table_spec(
+            CAPACITY,
+            group_name="analytics",
+            automation_condition=dg.AutomationCondition.on_cron("0 4 * * *"),
+        )
+    ],
+    pool=ANALYTICS_POOL,
+)
+def capacity(context: dg.AssetExecutionContext, lake: LakeResource):
+    """Each table's growth in data time, and when the lake will reach its size limit (daily)."""
+    store = lake.lake()
+    table = table_growth(store, datetime.now(UTC))
+    facts = {"tables": table.height - 1, "summary": capacity_summary(table)}
+    yield _publish(context, store, CAPACITY, table, facts)
 
 
 analytics_automation = follower(

@@ -245,10 +245,84 @@ class CollaborationModel(TableModel):
     computed_at: UtcTime = pa.Field(description="When this row was computed.")
 
 
+class CapacityModel(TableModel):
+    """gold/capacity_forecast: one table's size and growth in data time, or the lake's total.
+
+    The row `(lake)` sums the lake; its projection is the sum of its tables'.
+    """
+
+    table: str = pa.Field(unique=True, description="A lake table, `layer/name`, or `(lake)`.")
+    bytes: int = pa.Field(ge=0, description="Size of the live data files in the Delta log.")
+    rows: int = pa.Field(ge=0, description="Rows of the current version.")
+    files: int = pa.Field(ge=0, description="Live data files.")
+    time_column: str = pa.Field(
+        nullable=True, description="The column growth is measured by (the table's data time)."
+    )
+    days_measured: int = pa.Field(
+        ge=0,
+        description="Complete UTC days of the last 90 with rows by the time column (for "
+        "`(lake)`: with rows in any table).",
+    )
+    bytes_per_row: float = pa.Field(nullable=True, ge=0, description="`bytes` / `rows`.")
+    rows_per_day: float = pa.Field(
+        nullable=True,
+        ge=0,
+        description="Median rows per day over the last 28 days with rows; null when not "
+        "projected (for `(lake)`: the projected tables' sum).",
+    )
+    bytes_per_day: float = pa.Field(
+        nullable=True, ge=0, description="The growth rate: `rows_per_day` x `bytes_per_row`."
+    )
+    bytes_per_day_low: float = pa.Field(
+        nullable=True,
+        ge=0,
+        description="The same from the 10th percentile of those days' rows (for `(lake)`: the "
+        "tables' sum).",
+    )
+    bytes_per_day_high: float = pa.Field(
+        nullable=True, ge=0, description="The same from the 90th percentile."
+    )
+    growth_trend: str = pa.Field(
+        isin=["increasing", "decreasing", "no trend", "insufficient data"],
+        description="Trend of the daily rows over the last 90 days (corrected Mann-Kendall, 5%; "
+        "for `(lake)`: the sign of the projected tables' summed slopes).",
+    )
+    bytes_per_day_slope: float = pa.Field(
+        nullable=True,
+        description="Change of `bytes_per_day` per day used by the projection: the Theil-Sen "
+        "slope of the daily rows x `bytes_per_row` when the trend is significant, else 0.",
+    )
+    limit_bytes: int = pa.Field(ge=1, description="The lake-wide limit.")
+    limit_basis: str = pa.Field(
+        isin=["setting", "disk"],
+        description="`setting`: SENECA_CAPACITY_LIMIT_GB; `disk`: the lake's bytes plus the "
+        "free bytes of its disk.",
+    )
+    crosses_at: UtcTime = pa.Field(
+        nullable=True,
+        description="When the lake (for a table row: that table alone) reaches the limit at the "
+        "projected rate; `computed_at` if already there; null if not within 10 years.",
+    )
+    crosses_earliest: UtcTime = pa.Field(
+        nullable=True,
+        description="The same at the high rate (90th percentile), its slope at the upper end "
+        "of its 95% interval when the trend is significant.",
+    )
+    days_left: float = pa.Field(
+        nullable=True, ge=0, description="Days from `computed_at` to `crosses_at`."
+    )
+    status: str = pa.Field(
+        isin=["ok", "insufficient data"], description="Whether the growth was projected."
+    )
+    reason: str = pa.Field(nullable=True, description="Why not, or what to know about it.")
+    computed_at: UtcTime = pa.Field(description="When this row was computed.")
+
+
 METRIC_TRENDS = TableSpec("gold/metric_trends", MetricTrendModel)
 PROJECT_OUTCOMES = TableSpec("gold/project_outcomes", ProjectOutcomeModel)
 CONVERSATION_PATTERNS = TableSpec("gold/conversation_patterns", ConversationPatternModel)
 COLLABORATION_NETWORK = TableSpec("gold/collaboration_network", CollaborationModel)
+CAPACITY = TableSpec("gold/capacity_forecast", CapacityModel)
 AGENT_PERFORMANCE = TableSpec("gold/agent_performance", AgentPerformanceModel)
 METRIC_FORECASTS = TableSpec("gold/metric_forecasts", MetricForecastModel)
 METRIC_SEASONALITY = TableSpec("gold/metric_seasonality", MetricSeasonalityModel)
@@ -262,4 +336,5 @@ ANALYTICS_TABLES: tuple[TableSpec, ...] = (
     PROJECT_OUTCOMES,
     CONVERSATION_PATTERNS,
     COLLABORATION_NETWORK,
+    CAPACITY,
 )

@@ -156,3 +156,21 @@ def test_conversation_patterns_and_network_build_from_silver(lake_copy: Path):  
     for node in ("conversation_patterns", "collaboration_network"):
         (materialization,) = result.asset_materializations_for_node(node)
         assert "|" in materialization.metadata["summary"].value
+
+
+def test_capacity_measures_every_table_of_the_lake(lake_copy: Path):  # noqa: F811
+    from seneca_assets.defs.analytics.assets import capacity
+    from seneca_assets.lib.analytics.tables import CAPACITY
+    from seneca_assets.lib.catalog import TABLES
+
+    resource = LakeResource(log_dir=str(lake_copy / "logs"), lake_dir=str(lake_copy / "lake"))
+    result = dg.materialize([capacity], resources={"lake": resource})
+    assert result.success
+    lake = Lake(lake_copy / "lake")
+    table = lake.read(CAPACITY)
+    present = {spec.name for spec in TABLES if lake.exists(spec)} - {CAPACITY.name}
+    assert set(table.get_column("table")) - {"(lake)"} == present
+    total = table.filter(pl.col("table") == "(lake)").row(0, named=True)
+    assert total["limit_basis"] == "disk"
+    (materialization,) = result.asset_materializations_for_node("capacity")
+    assert "**Lake**" in materialization.metadata["summary"].value
