@@ -284,6 +284,22 @@ def _cmd_tables(args: argparse.Namespace) -> int:
     return _show(_query_lake(args).tables(), args.json)
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from seneca_assets.lib.export import ExportPathError, confined, export_root
+    from seneca_assets.lib.report import write_report
+
+    try:  # before anything else: a refused folder gets nothing written
+        folder = confined(export_root(), args.out)
+    except ExportPathError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    report = write_report(Lake(_query_lake(args).root), folder)
+    for name, error in report.failed:
+        print(f"warning: section {name} could not be built ({error})", file=sys.stderr)
+    print(report.path)
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="seneca", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -378,6 +394,14 @@ def _query_parsers(commands: Any) -> None:
     export.set_defaults(func=_cmd_export)
     tables = common(commands.add_parser("tables", help="the catalogue: rows, size, version"))
     tables.set_defaults(func=_cmd_tables)
+    report = commands.add_parser(
+        "report", help="a static HTML page of the analytics, with plots of the main series"
+    )
+    report.add_argument("--lake", help="lake folder (default: $SENECA_LAKE_DIR or data/lake)")
+    report.add_argument(
+        "--out", default="report", help="folder under $SENECA_EXPORT_DIR (default: report)"
+    )
+    report.set_defaults(func=_cmd_report)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
