@@ -4,7 +4,8 @@ The expected value of a bucket is its series' level plus its daily shape (`seaso
 A bucket is anomalous
 when its residual is more than THRESHOLD robust standard deviations of the noise from the
 expected value; that sd is 1.4826 / sqrt(2) times the median absolute difference between
-successive values without their daily shape. Medians throughout, so
+successive values without their daily shape, and at least 1% of the series' median magnitude
+(so a series pinned near a value does not make every wobble an anomaly). Medians throughout, so
 the anomalies themselves do not bend what is expected.
 """
 
@@ -20,6 +21,9 @@ from seneca_assets.lib.analytics.tables import METRIC_ANOMALIES
 
 THRESHOLD = 3.5
 """Robust standard deviations from the expected value that make a bucket anomalous."""
+RESOLUTION = 0.01
+"""The smallest noise scale, relative to the series' median magnitude: a change of 1% of a
+value is not told apart from noise, however quiet the series."""
 _MAD_SCALE = 1.4826
 
 
@@ -32,9 +36,13 @@ def metric_anomalies(hourly: pl.DataFrame, now: datetime) -> pl.DataFrame:
         # shape: the level cancels out, and so does the shape's fit to each hour's own days,
         # which makes residuals too small when the shape is the median of a few days.
         .with_columns(step=(pl.col("value") - pl.col("shape")).diff().abs().over(series))
-        # A lone bucket has no difference: no noise is seen, so its scale is 0.
+        # A series that barely moves (a ratio pinned near 1) would judge its every wobble: the
+        # scale is at least RESOLUTION of its typical magnitude. A lone bucket has no difference.
         .with_columns(
-            scale=_MAD_SCALE / math.sqrt(2) * pl.col("step").median().over(series).fill_null(0.0)
+            scale=pl.max_horizontal(
+                _MAD_SCALE / math.sqrt(2) * pl.col("step").median().over(series),
+                RESOLUTION * pl.col("value").abs().median().over(series),
+            ).fill_null(0.0)
         )
         .with_columns(
             score=pl.when(pl.col("scale") > 0)

@@ -152,15 +152,16 @@ def _widths(misses: np.ndarray) -> tuple[float, float]:
 def _series(series: pl.DataFrame, horizon: Horizon) -> list[dict[str, object]]:
     cycle, steps = horizon.cycle, horizon.steps
     first, values = _grid(series, cycle)
-    turns = values.size / cycle.length
     need = TURNS * cycle.length
-    if values.size < need or np.isfinite(values).sum() < need / 2:
-        return [
-            {
-                "status": "insufficient data",
-                "reason": f"{turns:.1f} {horizon.unit}(s) of history; {TURNS} are needed",
-            }
-        ]
+    seen = int(np.isfinite(values).sum())
+    reason = None
+    if values.size < need:
+        turns = np.floor(values.size / cycle.length * 10) / 10  # never rounded up to enough
+        reason = f"{turns:.1f} {horizon.unit}(s) of history; {TURNS} are needed"
+    elif seen < need / 2:
+        reason = f"{seen} {horizon.resolution} values; at least {need // 2} are needed"
+    if reason:
+        return [{"status": "insufficient data", "reason": reason}]
     quality: dict[str, object] = {}
     widths = None
     if values.size >= need + steps:  # the latest horizon, forecast from before it
@@ -178,6 +179,8 @@ def _series(series: pl.DataFrame, horizon: Horizon) -> list[dict[str, object]]:
     if widths is None:  # too short for an earlier horizon: the spread of the fit instead
         level, _, shape = _fit(series, start, cycle)
         widths = _widths(np.abs(values - level - shape[_phases(first, values.size, cycle)]))
+    # A series that has never been negative (a duration, a count) is not forecast below 0.
+    floor = 0.0 if np.nanmin(values) >= 0 else -np.inf
     forecast = _forecast(series, start, steps, cycle)
     return [
         {
@@ -186,11 +189,11 @@ def _series(series: pl.DataFrame, horizon: Horizon) -> list[dict[str, object]]:
             if "coverage_80" in quality
             else "intervals from the fit, not a backtest",
             "bucket": start + step * cycle.step,
-            "forecast": float(value),
-            "lower_80": float(value - widths[0]),
-            "upper_80": float(value + widths[0]),
-            "lower_95": float(value - widths[1]),
-            "upper_95": float(value + widths[1]),
+            "forecast": float(max(value, floor)),
+            "lower_80": float(max(value - widths[0], floor)),
+            "upper_80": float(max(value + widths[0], floor)),
+            "lower_95": float(max(value - widths[1], floor)),
+            "upper_95": float(max(value + widths[1], floor)),
             "method": "seasonal-median",
             **quality,
         }

@@ -25,6 +25,9 @@ WEEKLY_DAYS = 14
 """Days of history from which a day-of-week profile is given."""
 HISTORY_DAYS = 28
 """Days of hourly buckets decomposed at each run."""
+MIN_POINTS = SEASONAL_DAYS * 12
+"""Hourly values a seasonal pattern needs: half the hours of SEASONAL_DAYS."""
+_HOUR = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -109,11 +112,14 @@ def metric_seasonality(hourly: pl.DataFrame, now: datetime) -> pl.DataFrame:
 def _one(rows: pl.DataFrame) -> dict[str, object]:
     days = rows.get_column("bucket").dt.date().n_unique()
     result: dict[str, object] = {"points": rows.height, "days": days}
+    hours = int((rows.get_column("bucket").max() - rows.get_column("bucket").min()) / _HOUR) + 1
+    reason = None
     if not rows.item(0, "seasonal_ok"):
-        return result | {
-            "status": "insufficient data",
-            "reason": f"{days} day(s) of history; {SEASONAL_DAYS} are needed",
-        }
+        reason = f"{hours} hour(s) of history; {SEASONAL_DAYS * 24} are needed"
+    elif rows.height < MIN_POINTS:
+        reason = f"{rows.height} hourly values; at least {MIN_POINTS} are needed"
+    if reason:
+        return result | {"status": "insufficient data", "reason": reason}
     hours = rows.group_by(pl.col("bucket").dt.hour().alias("hour")).agg(pl.col("shape").first())
     profile = dict(hours.iter_rows())
     detrended = rows.get_column("value") - rows.get_column("level")

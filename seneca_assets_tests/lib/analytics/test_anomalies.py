@@ -102,3 +102,23 @@ def test_a_constant_series_that_moves_is_an_anomaly():
         START + timedelta(hours=30)
     ]
     assert "above expected" in judged.filter("is_anomaly").item(0, "reason")
+
+
+def test_a_ratio_pinned_near_one_is_judged_by_its_real_moves_only():
+    rng = np.random.default_rng(9)
+    values = np.where(rng.random(96) < 0.7, 1.0, 0.999)  # utilization: busy, a wobble apart
+    values[60] = 0.5
+    rows = pl.DataFrame(
+        {
+            "bucket": [START + timedelta(hours=h) for h in range(96)],
+            "name": "agent_utilization",
+            "tags": "{}",
+            "mean": values,
+        },
+        schema_overrides={"bucket": pl.Datetime("us", "UTC")},
+    )
+    judged = metric_anomalies(rows, START + timedelta(days=4))
+    assert judged.filter("is_anomaly").get_column("bucket").to_list() == [
+        START + timedelta(hours=60)
+    ]
+    assert judged.get_column("score").is_finite().all()

@@ -123,3 +123,17 @@ def test_daily_series_shorter_than_three_weeks_say_why():
     )
     assert row["resolution"] == "daily" and row["status"] == "insufficient data"
     assert row["reason"] == "1.4 week(s) of history; 3 are needed"
+
+
+def test_a_series_never_negative_is_not_forecast_below_zero_and_sparse_ones_say_why():
+    rng = np.random.default_rng(3)
+    durations = np.abs(rng.normal(2, 4, 10 * 24))  # milliseconds: never negative, noisy
+    sparse = np.full(10 * 24, np.nan)
+    sparse[::12] = 5.0  # twice a day
+    rows = pl.concat([_frame("latency", durations), _frame("sparse", sparse)])
+    table = metric_forecasts(rows, START + timedelta(days=10))
+    latency = table.filter(pl.col("name") == "latency")
+    assert latency.height == HORIZON_HOURS
+    assert latency.select(pl.min_horizontal(pl.col("^forecast|lower_.*$")).min()).item() >= 0
+    (row,) = table.filter(pl.col("name") == "sparse").iter_rows(named=True)
+    assert row["reason"] == "20 hourly values; at least 36 are needed"

@@ -75,7 +75,15 @@ def test_too_little_history_is_insufficient_data_and_short_history_has_no_weekly
     rng = np.random.default_rng(1)
     rows = _rows({"two_days": rng.normal(0, 1, 48)})
     (row,) = metric_seasonality(rows, START + timedelta(days=2)).iter_rows(named=True)
-    assert row["status"] == "insufficient data" and "2 day(s)" in row["reason"]
+    assert row["status"] == "insufficient data"
+    assert row["reason"] == "48 hour(s) of history; 72 are needed"
+    sparse = rng.normal(0, 1, 5 * 24)
+    sparse[np.arange(sparse.size) % 6 != 0] = np.nan  # every sixth hour: 20 values
+    (row,) = metric_seasonality(_rows({"sparse": sparse}), START + timedelta(days=5)).iter_rows(
+        named=True
+    )
+    assert row["status"] == "insufficient data"
+    assert row["reason"] == "20 hourly values; at least 36 are needed"
     rows = _rows({"five_days": rng.normal(0, 1, 5 * 24)})
     (row,) = metric_seasonality(rows, START + timedelta(days=5)).iter_rows(named=True)
     assert row["status"] == "ok" and row["day_of_week"] is None
