@@ -27,7 +27,6 @@ HISTORY_DAYS = 28
 """Days of hourly buckets decomposed at each run."""
 MIN_POINTS = SEASONAL_DAYS * 12
 """Hourly values a seasonal pattern needs: half the hours of SEASONAL_DAYS."""
-_HOUR = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -112,7 +111,8 @@ def metric_seasonality(hourly: pl.DataFrame, now: datetime) -> pl.DataFrame:
 def _one(rows: pl.DataFrame) -> dict[str, object]:
     days = rows.get_column("bucket").dt.date().n_unique()
     result: dict[str, object] = {"points": rows.height, "days": days}
-    hours = int((rows.get_column("bucket").max() - rows.get_column("bucket").min()) / _HOUR) + 1
+    span = rows.select((pl.col("bucket").max() - pl.col("bucket").min()).dt.total_hours())
+    hours = int(span.item()) + 1
     reason = None
     if not rows.item(0, "seasonal_ok"):
         reason = f"{hours} hour(s) of history; {SEASONAL_DAYS * 24} are needed"
