@@ -112,10 +112,10 @@ def _one(rows: pl.DataFrame) -> dict[str, object]:
     days = rows.get_column("bucket").dt.date().n_unique()
     result: dict[str, object] = {"points": rows.height, "days": days}
     span = rows.select((pl.col("bucket").max() - pl.col("bucket").min()).dt.total_hours())
-    hours = int(span.item()) + 1
+    span_hours = int(span.item()) + 1
     reason = None
     if not rows.item(0, "seasonal_ok"):
-        reason = f"{hours} hour(s) of history; {SEASONAL_DAYS * 24} are needed"
+        reason = f"{span_hours} hour(s) of history; {SEASONAL_DAYS * 24} are needed"
     elif rows.height < MIN_POINTS:
         reason = f"{rows.height} hourly values; at least {MIN_POINTS} are needed"
     if reason:
