@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 import polars as pl
 
+from seneca_assets.lib.analytics.markdown import markdown_table
 from seneca_assets.lib.analytics.seasonal import SERIES, decompose
 from seneca_assets.lib.analytics.tables import METRIC_ANOMALIES
 
@@ -89,16 +90,13 @@ def summary(table: pl.DataFrame, now: datetime, top: int = 10) -> str:
         f"{recent.height:,} in the last day.",
     ]
     if recent.height:
-        lines += [
-            "",
-            "| metric | tags | hour | value | expected | score |",
-            "|---|---|---|---|---|---|",
-        ]
-        for row in (
-            recent.sort(pl.col("score").abs(), descending=True).head(top).iter_rows(named=True)
-        ):
-            lines.append(
-                f"| {row['name']} | {row['tags']} | {row['bucket']:%Y-%m-%d %H:00} | "
-                f"{row['value']:.4g} | {row['expected']:.4g} | {row['score']:+.1f} |"
-            )
+        strongest = recent.sort(pl.col("score").abs(), descending=True).head(top)
+        lines += markdown_table(
+            ["metric", "tags", "hour", "value", "expected", "score"],
+            (
+                (r["name"], r["tags"], f"{r['bucket']:%Y-%m-%d %H:00}", f"{r['value']:.4g}",
+                 f"{r['expected']:.4g}", f"{r['score']:+.1f}")
+                for r in strongest.iter_rows(named=True)
+            ),
+        )  # fmt: skip
     return "\n".join(lines)

@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import polars as pl
 
+from seneca_assets.lib.analytics.markdown import markdown_table
 from seneca_assets.lib.analytics.tables import CAPACITY
 from seneca_assets.lib.analytics.trends import trend
 from seneca_assets.lib.catalog import TABLES
@@ -338,17 +339,15 @@ def summary(table: pl.DataFrame, top: int = 10) -> str:
         .head(top)
     )
     if growing.height:
-        lines += [
-            "",
-            "| table | size | rows/day | growth/day | trend | limit reached alone |",
-            "|---|---|---|---|---|---|",
-        ]
-        for row in growing.iter_rows(named=True):
-            lines.append(
-                f"| {row['table']} | {_size(row['bytes'])} | {row['rows_per_day']:,.0f} | "
-                f"{_size(row['bytes_per_day'])} | {row['growth_trend']} | "
-                f"{_when(row['crosses_at'], row['days_left'])} |"
-            )
+        lines += markdown_table(
+            ["table", "size", "rows/day", "growth/day", "trend", "limit reached alone"],
+            (
+                (r["table"], _size(r["bytes"]), f"{r['rows_per_day']:,.0f}",
+                 _size(r["bytes_per_day"]), r["growth_trend"],
+                 _when(r["crosses_at"], r["days_left"]))
+                for r in growing.iter_rows(named=True)
+            ),
+        )  # fmt: skip
     skipped = table.filter((pl.col("table") != LAKE) & (pl.col("status") != "ok")).height
     if skipped:
         lines += ["", f"{skipped} table(s) not projected (see `reason`)."]

@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 import polars as pl
 from scipy import stats
 
+from seneca_assets.lib.analytics.markdown import markdown_table, share
 from seneca_assets.lib.analytics.tables import CONVERSATION_PATTERNS
 from seneca_assets.lib.model.fields import conform
 from seneca_assets.lib.search.tokens import token_lists
@@ -268,40 +269,29 @@ def summary(table: pl.DataFrame, top: int = 8) -> str:
         f"{topics.height} leading topics, {table.filter(pl.col('pattern') == 'flow').height} "
         f"flows, {signals.height} early signals tested "
         f"({signals.filter(pl.col('p_value') < 0.05).height} significant at 5%).",
-        "",
-        "| topic | conversations | completed |",
-        "|---|---|---|",
-        *(
-            f"| {row['subject']} | {row['conversations']} | {_share(row['completion_rate'])} |"
-            for row in topics.iter_rows(named=True)
+        *markdown_table(
+            ["topic", "conversations", "completed"],
+            (
+                (r["subject"], r["conversations"], share(r["completion_rate"]))
+                for r in topics.iter_rows(named=True)
+            ),
         ),
-        "",
-        "| flow | transitions | share | median gap |",
-        "|---|---|---|---|",
-        *(
-            f"| {row['subject']} | {row['messages']} | {row['score']:.0%} | "
-            f"{_seconds(row['median_gap_s'])} |"
-            for row in flows.iter_rows(named=True)
+        *markdown_table(
+            ["flow", "transitions", "share", "median gap"],
+            (
+                (r["subject"], r["messages"], share(r["score"]),
+                 "" if r["median_gap_s"] is None else f"{r['median_gap_s']:,.0f} s")
+                for r in flows.iter_rows(named=True)
+            ),
         ),
-    ]
+    ]  # fmt: skip
     if signals.height:
-        lines += [
-            "",
-            "| early signal | threads | completed with | without | p |",
-            "|---|---|---|---|---|",
-        ]
-        for row in signals.sort("p_value").head(top).iter_rows(named=True):
-            lines.append(
-                f"| {row['subject']} | {row['conversations']} | "
-                f"{_share(row['completion_rate'])} | {_share(row['baseline_rate'])} | "
-                f"{row['p_value']:.3g} |"
-            )
+        lines += markdown_table(
+            ["early signal", "threads", "completed with", "without", "p"],
+            (
+                (r["subject"], r["conversations"], share(r["completion_rate"]),
+                 share(r["baseline_rate"]), f"{r['p_value']:.3g}")
+                for r in signals.sort("p_value").head(top).iter_rows(named=True)
+            ),
+        )  # fmt: skip
     return "\n".join(lines)
-
-
-def _share(value: float | None) -> str:
-    return "" if value is None else f"{value:.0%}"
-
-
-def _seconds(value: float | None) -> str:
-    return "" if value is None else f"{value:,.0f} s"

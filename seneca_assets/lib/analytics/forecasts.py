@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 import numpy as np
 import polars as pl
 
+from seneca_assets.lib.analytics.markdown import markdown_table, share
 from seneca_assets.lib.analytics.seasonal import DAILY_CYCLE, SERIES, WEEKLY_CYCLE, Cycle, decompose
 from seneca_assets.lib.analytics.tables import METRIC_FORECASTS
 from seneca_assets.lib.analytics.trends import trend
@@ -204,10 +205,6 @@ def _series(series: pl.DataFrame, horizon: Horizon) -> list[dict[str, object]]:
 _SCHEMA = pl.Schema({k: v for k, v in METRIC_FORECASTS.schema.items() if k != "computed_at"})
 
 
-def _share(value: float | None) -> str:
-    return "" if value is None else f"{value:.1%}"
-
-
 def summary(table: pl.DataFrame, top: int = 10) -> str:
     """Markdown for people: per series and resolution, the mean forecast and the backtest.
 
@@ -241,17 +238,14 @@ def summary(table: pl.DataFrame, top: int = 10) -> str:
             )
             .head(top)
         )
-        lines += [
-            "",
-            "| metric | tags | resolution | mean forecast | 80% | sMAPE | naive sMAPE |",
-            "|---|---|---|---|---|---|---|",
-        ]
-        for row in rows.iter_rows(named=True):
-            smape, naive = (_share(row[c]) for c in ("backtest_smape", "naive_smape"))
-            period = "next day" if row["resolution"] == "hourly" else "next 30 days"
-            lines.append(
-                f"| {row['name']} | {row['tags']} | {row['resolution']} ({period}) | "
-                f"{row['forecast']:.4g} | {row['lower_80']:.4g} .. {row['upper_80']:.4g} | "
-                f"{smape} | {naive} |"
-            )
+        lines += markdown_table(
+            ["metric", "tags", "resolution", "mean forecast", "80%", "sMAPE", "naive sMAPE"],
+            (
+                (r["name"], r["tags"],
+                 f"{r['resolution']} (next {'day' if r['resolution'] == 'hourly' else '30 days'})",
+                 f"{r['forecast']:.4g}", f"{r['lower_80']:.4g} .. {r['upper_80']:.4g}",
+                 share(r["backtest_smape"], 1), share(r["naive_smape"], 1))
+                for r in rows.iter_rows(named=True)
+            ),
+        )  # fmt: skip
     return "\n".join(lines)

@@ -17,6 +17,7 @@ from datetime import datetime
 import networkx as nx
 import polars as pl
 
+from seneca_assets.lib.analytics.markdown import markdown_table, share
 from seneca_assets.lib.analytics.tables import COLLABORATION_NETWORK
 from seneca_assets.lib.model.fields import conform
 
@@ -128,21 +129,16 @@ def summary(table: pl.DataFrame, top: int = 10) -> str:
     latest = nodes.filter(pl.col("week") == pl.col("week").max())
     week = latest.item(0, "week")
     edges = table.filter((pl.col("element") == "edge") & (pl.col("week") == week)).height
+    ranked = latest.sort("betweenness", "weighted_degree", descending=True).head(top)
     lines = [
         f"Week of {week:%Y-%m-%d}: {latest.height} parties, {edges} links.",
-        "",
-        "| party | degree | weight | sent | received | reciprocity | betweenness |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for row in (
-        latest.sort("betweenness", "weighted_degree", descending=True)
-        .head(top)
-        .iter_rows(named=True)
-    ):
-        reciprocity = "" if row["reciprocity"] is None else f"{row['reciprocity']:.0%}"
-        lines.append(
-            f"| {row['source']} | {row['degree']} | {row['weighted_degree']} | "
-            f"{row['messages_sent']} | {row['messages_received']} | {reciprocity} | "
-            f"{row['betweenness']:.2f} |"
-        )
+        *markdown_table(
+            ["party", "degree", "weight", "sent", "received", "reciprocity", "betweenness"],
+            (
+                (r["source"], r["degree"], r["weighted_degree"], r["messages_sent"],
+                 r["messages_received"], share(r["reciprocity"]), f"{r['betweenness']:.2f}")
+                for r in ranked.iter_rows(named=True)
+            ),
+        ),
+    ]  # fmt: skip
     return "\n".join(lines)

@@ -18,6 +18,7 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
+from seneca_assets.lib.analytics.markdown import markdown_table
 from seneca_assets.lib.analytics.tables import METRIC_TRENDS
 
 ALPHA = 0.05
@@ -165,24 +166,24 @@ _SCHEMA = pl.Schema({k: v for k, v in METRIC_TRENDS.schema.items() if k != "comp
 def summary(table: pl.DataFrame, top: int = 10) -> str:
     """Markdown for people: how many series trend each way, and the strongest trends."""
     counted = table.group_by("resolution", "direction").len().sort("resolution", "direction")
-    lines = ["| resolution | direction | series |", "|---|---|---|"]
-    lines += [f"| {r} | {d or 'insufficient data'} | {n} |" for r, d, n in counted.iter_rows()]
+    lines = markdown_table(
+        ["resolution", "direction", "series"],
+        ((r, d or "insufficient data", n) for r, d, n in counted.iter_rows()),
+    )[1:]
     strongest = (
         table.filter(pl.col("direction").is_in(["increasing", "decreasing"]))
         .sort("p_value", pl.col("change_per_period").abs(), descending=[False, True])
         .head(top)
     )
     if strongest.height:
-        lines += [
-            "",
-            "| metric | tags | resolution | direction | change per period | p-value |",
-            "|---|---|---|---|---|---|",
-        ]
-        for row in strongest.iter_rows(named=True):
-            change = row["change_per_period"]
-            shown = f"{change:+.2%}" if change is not None else f"{row['slope']:+.3g}"
-            lines.append(
-                f"| {row['name']} | {row['tags']} | {row['resolution']} | {row['direction']} | "
-                f"{shown} | {row['p_value']:.2g} |"
-            )
+        lines += markdown_table(
+            ["metric", "tags", "resolution", "direction", "change per period", "p-value"],
+            (
+                (r["name"], r["tags"], r["resolution"], r["direction"],
+                 f"{r['change_per_period']:+.2%}" if r["change_per_period"] is not None
+                 else f"{r['slope']:+.3g}",
+                 f"{r['p_value']:.2g}")
+                for r in strongest.iter_rows(named=True)
+            ),
+        )  # fmt: skip
     return "\n".join(lines)
