@@ -59,9 +59,10 @@ def _print_run(result: Any) -> int:
             added = materialization.metadata.get("added")
             if added is not None:
                 print(f"search index: {added.value:,} documents added")
-            trends = materialization.metadata.get("trend_rows")
-            if trends is not None:
-                print(f"metric trends: {trends.value:,} series and resolutions tested")
+            rows = materialization.metadata.get("dagster/row_count")
+            key = materialization.asset_key.to_user_string()
+            if rows is not None and key.startswith("gold/"):  # silver and bronze say more above
+                print(f"{key}: {rows.value:,} rows")
             run = materialization.metadata.get("run")
             if run is not None:
                 counts = run.value

@@ -80,7 +80,8 @@ def _publish(
         for key, value in facts.items()
     }
     return dg.MaterializeResult(
-        asset_key=table_key(spec), metadata={**metadata, "dagster/uri": store.uri(spec)}
+        asset_key=table_key(spec),
+        metadata={**metadata, "dagster/uri": store.uri(spec), "dagster/row_count": table.height},
     )
 
 
@@ -99,7 +100,7 @@ def trends(context: dg.AssetExecutionContext, lake: LakeResource):
         store,
         METRIC_TRENDS,
         table,
-        {"trend_rows": table.height, "summary": summary(table)},
+        {"summary": summary(table)},
     )
 
 
