@@ -44,6 +44,7 @@ bench: install
 	$(BIN)/python benchmarks/query.py
 	$(BIN)/python benchmarks/search.py
 	$(BIN)/python benchmarks/semantic.py
+	$(BIN)/python benchmarks/analytics.py
 
 clean:
 	rm -rf $(VENV) data/lake data/dagster
