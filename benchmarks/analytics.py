@@ -32,9 +32,10 @@ a burst's hour may look ordinary (with the true expected value and sd, a 3.5-sd 
 about 38% of them); the share of anomalies found counts each anomaly once.
 
 Seeds: each case draws its series from its own seed, SEED and up (1000+). The methods' constants
-(the anomaly threshold, the level window, the trend test's correction, the periodogram's peak
-ratio, the forecast's windows) were chosen on the series of `seneca_assets_tests` (seeds 0 to
-21); these seeds are held apart from them, so the figures are out of sample. A section is
+(the anomaly threshold, the level window, the burst rule, the noise scale, the trend test's
+level and correction, the periodogram's peak ratio, the forecast's windows) were chosen on the
+series of `seneca_assets_tests` (seeds 0 to 32) and on tuning sets drawn from seeds 5000 and
+up; these seeds are held apart from both, so the figures are out of sample. A section is
 appended to benchmarks/RESULTS.md unless --no-record is given.
 
     .venv/bin/python benchmarks/analytics.py [--series 300] [--no-record]
@@ -82,7 +83,7 @@ from seneca_assets.lib.simulate_series import (  # noqa: E402
 )
 
 SEED = 1000
-"""The first seed; the tests' seeds (0 to 21) are held apart."""
+"""The first seed; the tests' seeds (0 to 32) and the tuning seeds (5000+) are held apart."""
 SERIES = 300
 """Series per set (each set: one history length and anomaly kind, one phi and trend, ...)."""
 HISTORIES = (28, 14, 3)
@@ -548,8 +549,9 @@ def main() -> None:
     ingest_bench.publish(
         "Analytics quality",
         "`benchmarks/analytics.py`: the analytics of `lib/analytics` on labelled series from "
-        f"`lib/simulate_series.py` (seeds {SEED}+, held apart from the tests' 0 to 21 on which "
-        f"the methods' constants were chosen), {args.series} series per set; in brackets a "
+        f"`lib/simulate_series.py` (seeds {SEED}+, held apart from the tests' 0 to 32 and the "
+        "tuning seeds 5000+ on which the methods' constants were chosen), "
+        f"{args.series} series per set; in brackets a "
         "plain rule on the same data (anomalies: |x - mean| > 3 sd over the series; trends: "
         "OLS slope with |t| > 3; seasonality: hour-of-day means and the periodogram's peak "
         "beyond 3 sd of the powers; forecasts: seasonal-naive, +-1.28 / 1.96 history sd). "

@@ -25,6 +25,12 @@ WEEKLY_DAYS = 14
 """Days of history from which a day-of-week profile is given."""
 HISTORY_DAYS = 28
 """Days of hourly buckets decomposed at each run."""
+WEEKDAY_DAYS = 21
+"""Days of hourly history from which each weekday's level is learned (three of each); from
+two of each, anomaly F1 on series without a weekly pattern fell from 0.87 to 0.69."""
+LEVEL_TURNS = 3
+"""Turns of the cycle in the level's centred rolling median: long enough that a shift of a
+few hours stands out of it rather than moving it."""
 MIN_POINTS = SEASONAL_DAYS * 12
 """Hourly values a seasonal pattern needs: half the hours of SEASONAL_DAYS."""
 
@@ -58,12 +64,23 @@ WEEKLY_CYCLE = Cycle(7, timedelta(days=1), "1w", timedelta(days=364))
 """Days within the week, for daily buckets."""
 
 
-def decompose(rows: pl.DataFrame, now: datetime, cycle: Cycle = DAILY_CYCLE) -> pl.LazyFrame:
+def decompose(
+    rows: pl.DataFrame,
+    now: datetime,
+    cycle: Cycle = DAILY_CYCLE,
+    weekday_days: int = WEEKDAY_DAYS,
+) -> pl.LazyFrame:
     """The decomposition of each series' buckets of the cycle's history before `now`.
 
     `rows` are rollup rows (`bucket`, `name`, `tags`, `mean`) of the cycle's tier. Columns:
-    `value`, `shape`, `level`, `expected`, `residual`, `day` (the median of the bucket's turn)
-    and whether a shape was learned (`seasonal_ok`).
+    - `value`, and `shape`, the cycle's shape;
+    - `week`: for hourly buckets with `weekday_days` of history, the offset of the bucket's
+      weekday (the median, over the weekday's days, of the day's median without the shape less
+      the median of the week around it), else 0;
+    - `level`: the centred rolling median over LEVEL_TURNS turns of the values without shape
+      and week; `expected` (their sum) and `residual`;
+    - `day`, the median of the bucket's turn; `turns`, the turns the shape was learned from;
+      and whether a shape was learned (`seasonal_ok`).
     """
     series = list(SERIES)
     frame = (
@@ -74,21 +91,35 @@ def decompose(rows: pl.DataFrame, now: datetime, cycle: Cycle = DAILY_CYCLE) -> 
         .select(*series, "bucket", value="mean")
     )
     span = (pl.col("bucket").max() - pl.col("bucket").min()).over(series)
+    turn = pl.col("bucket").dt.truncate(cycle.block)
     # Window expressions are not nested: each step is its own column.
-    turn_median = pl.col("value").median().over(*series, pl.col("bucket").dt.truncate(cycle.block))
     by_phase = pl.col("from_day").median().over(*series, cycle.phase(pl.col("bucket")))
+    weekly = cycle.length == 24
+    day_level = (pl.col("value") - pl.col("shape")).median().over(*series, turn)
+    # Each day's level against the week around it, so that a trend is not read as weekdays.
+    around = pl.col("day_level").rolling_median(7 * 24 + 1, center=True, min_samples=1)
+    by_weekday = pl.col("from_week").median().over(*series, pl.col("bucket").dt.weekday())
     level = (
-        (pl.col("value") - pl.col("shape"))
-        .rolling_median(cycle.length + 1, center=True, min_samples=1)
+        (pl.col("value") - pl.col("shape") - pl.col("week"))
+        .rolling_median(LEVEL_TURNS * cycle.length + 1, center=True, min_samples=1)
         .over(series)
     )
     return (
-        frame.with_columns(seasonal_ok=span >= cycle.minimum, day=turn_median)
+        frame.with_columns(
+            seasonal_ok=span >= cycle.minimum,
+            day=pl.col("value").median().over(*series, turn),
+            turns=turn.n_unique().over(series),
+            weekdays_ok=span >= timedelta(days=weekday_days) - cycle.step if weekly else False,
+        )
         .with_columns(from_day=pl.col("value") - pl.col("day"))
         .with_columns(shape=pl.when("seasonal_ok").then(by_phase).otherwise(0.0))
+        .with_columns(day_level=day_level)
+        .with_columns(from_week=pl.col("day_level") - around.over(series))
+        .with_columns(week=pl.when("weekdays_ok").then(by_weekday).otherwise(0.0))
         .with_columns(level=level)
-        .with_columns(expected=pl.col("level") + pl.col("shape"))
+        .with_columns(expected=pl.col("level") + pl.col("shape") + pl.col("week"))
         .with_columns(residual=pl.col("value") - pl.col("expected"))
+        .drop("day_level", "from_week", "weekdays_ok")
     )
 
 
@@ -97,8 +128,8 @@ def metric_seasonality(hourly: pl.DataFrame, now: datetime) -> pl.DataFrame:
 
     The hour-of-day profile is the daily shape; the day-of-week profile is each weekday's median
     daily median less the overall median (from two weeks of history). The daily strength is
-    `max(0, 1 - var(residual) / var(value - level))` (Hyndman's F_S); the dominant period is the
-    peak of the periodogram (`_dominant_period`).
+    `max(0, 1 - var(residual) / var(value - level - week))` (Hyndman's F_S); the dominant period
+    is the peak of the periodogram (`_dominant_period`).
     """
     parts = decompose(hourly, now).collect()
     out = []
@@ -122,7 +153,7 @@ def _one(rows: pl.DataFrame) -> dict[str, object]:
         return result | {"status": "insufficient data", "reason": reason}
     hours = rows.group_by(pl.col("bucket").dt.hour().alias("hour")).agg(pl.col("shape").first())
     profile = dict(hours.iter_rows())
-    detrended = rows.get_column("value") - rows.get_column("level")
+    detrended = rows.get_column("value") - rows.get_column("level") - rows.get_column("week")
     spread = _number(detrended.var())
     residual = _number(rows.get_column("residual").var())
     result |= {
@@ -150,15 +181,22 @@ def _number(value: object) -> float:
     return float(value) if isinstance(value, int | float) else 0.0
 
 
-PEAK_OVER_MEDIAN = 10.0
-"""A period is dominant when its power is this many times the periodogram's median."""
+PEAK_OVER_BACKGROUND = 20.0
+"""A period is dominant when its power is this many times the median of its neighbours'."""
+NEIGHBOURS = 20
+"""Frequencies on each side of the peak whose median power is its background."""
 
 
 def _dominant_period(rows: pl.DataFrame) -> float | None:
     """The period (hours, at most half the span) with the most power, if it stands out.
 
     The values are taken less a straight line (so a trend is not a long period), gaps filled by
-    interpolation; None when no period holds PEAK_OVER_MEDIAN times the median power.
+    interpolation. The peak is judged against its own neighbourhood (the median power of the
+    NEIGHBOURS frequencies on each side) rather than the whole periodogram: noise that is
+    autocorrelated has more power at low frequencies, and the highest of a few hundred
+    frequencies of white noise is itself about 9 times their median. On the benchmark's pure
+    noise a period was reported for 74% of series against the whole periodogram at 10 times.
+    None when no period holds PEAK_OVER_BACKGROUND times its background.
     """
     offsets = (
         (rows.get_column("bucket") - rows.get_column("bucket").min()).dt.total_hours().to_numpy()
@@ -175,7 +213,9 @@ def _dominant_period(rows: pl.DataFrame) -> float | None:
     if not np.any(usable) or not np.any(power[usable] > 0):
         return None
     peak = int(np.argmax(np.where(usable, power, -1)))
-    if power[peak] < PEAK_OVER_MEDIAN * float(np.median(power[usable])):
+    low, high = max(0, peak - NEIGHBOURS), peak + NEIGHBOURS + 1
+    background = float(np.median(np.delete(power[low:high], peak - low)))
+    if power[peak] < PEAK_OVER_BACKGROUND * background:
         return None
     return float(periods[peak])
 

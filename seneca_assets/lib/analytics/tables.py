@@ -24,7 +24,7 @@ class MetricTrendModel(TableModel):
     direction: str = pa.Field(
         nullable=True,
         isin=["increasing", "decreasing", "no trend"],
-        description="From the Mann-Kendall test corrected for autocorrelation, at the 5% level.",
+        description="From the Mann-Kendall test corrected for autocorrelation, at the 3% level.",
     )
     p_value: float = pa.Field(nullable=True, ge=0, le=1, description="Two-sided p-value.")
     slope: float = pa.Field(
@@ -45,11 +45,15 @@ class MetricAnomalyModel(TableModel):
     tags: str = pa.Field(description="Tags as JSON text with sorted keys.")
     bucket: UtcTime = pa.Field(description="The hour's start (UTC).")
     value: float = pa.Field(description="The bucket's mean.")
-    expected: float = pa.Field(description="Level (rolling median) plus the daily shape.")
+    expected: float = pa.Field(
+        description="Level (rolling median) plus the daily shape and weekday offset."
+    )
     lower: float = pa.Field(description="The lowest value not judged anomalous.")
     upper: float = pa.Field(description="The highest value not judged anomalous.")
     score: float = pa.Field(description="Residual in robust standard deviations (1.4826 MAD).")
-    is_anomaly: bool = pa.Field(description="|score| above the threshold (3.5).")
+    is_anomaly: bool = pa.Field(
+        description="|score| above the threshold (3.5), or in a burst of variance (`reason`)."
+    )
     method: str = pa.Field(
         isin=["seasonal-mad", "mad"],
         description="`seasonal-mad` from three days of history, `mad` (no daily shape) before.",
@@ -77,7 +81,10 @@ class MetricSeasonalityModel(TableModel):
         description="7 values, Monday first: each weekday's median less the overall (2 weeks).",
     )
     daily_strength: float = pa.Field(
-        nullable=True, ge=0, le=1, description="1 - var(residual) / var(value - level)."
+        nullable=True,
+        ge=0,
+        le=1,
+        description="1 - var(residual) / var(value - level - weekday offset).",
     )
     dominant_period_hours: float = pa.Field(
         nullable=True, description="The periodogram's peak, in hours."
@@ -135,7 +142,7 @@ class AgentPerformanceModel(TableModel):
     )
     trend: str = pa.Field(
         isin=["improving", "worsening", "steady", "insufficient data"],
-        description="Its task durations over all its weeks (corrected Mann-Kendall, 5%).",
+        description="Its task durations over all its weeks (corrected Mann-Kendall, 3%).",
     )
     duration_slope_hours_per_week: float = pa.Field(
         nullable=True, description="Theil-Sen slope of its durations, hours per week."
@@ -284,7 +291,7 @@ class CapacityModel(TableModel):
     )
     growth_trend: str = pa.Field(
         isin=["increasing", "decreasing", "no trend", "insufficient data"],
-        description="Trend of the daily rows over the last 90 days (corrected Mann-Kendall, 5%; "
+        description="Trend of the daily rows over the last 90 days (corrected Mann-Kendall, 3%; "
         "for `(lake)`: the sign of the projected tables' summed slopes).",
     )
     bytes_per_day_slope: float = pa.Field(

@@ -11,7 +11,7 @@ periods of the series' resolution, so gaps in a series are gaps in time, not shi
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -19,10 +19,13 @@ import polars as pl
 from scipy import stats
 
 from seneca_assets.lib.analytics.markdown import markdown_table
+from seneca_assets.lib.analytics.seasonal import DAILY_CYCLE, SERIES, WEEKLY_CYCLE, decompose
 from seneca_assets.lib.analytics.tables import METRIC_TRENDS
 
-ALPHA = 0.05
-"""A trend is reported when the corrected test's p-value is below this."""
+ALPHA = 0.03
+"""A trend is reported when the corrected test's p-value is below this. A test at the 5% level
+reports false trends 5% of the time by construction (4.1 to 6.4% measured on trendless AR(1)
+series); 3% keeps them under 5% while a change of four noise sds is still found every time."""
 MIN_POINTS = 8
 """Fewer points than this give an "insufficient data" result."""
 MAX_POINTS = 3_000
@@ -141,7 +144,8 @@ def metric_trends(rows_by_resolution: dict[str, pl.DataFrame], now: datetime) ->
             else pl.col("bucket").dt.epoch("us") // _PERIOD[resolution]
         )
         grouped = (
-            rows.sort("bucket")
+            _without_cycle(rows, resolution, now)
+            .sort("bucket")
             .group_by("name", "tags", maintain_order=True)
             .agg(
                 periods=periods.cast(pl.Float64),
@@ -160,6 +164,33 @@ def metric_trends(rows_by_resolution: dict[str, pl.DataFrame], now: datetime) ->
     return frame.with_columns(computed_at=pl.lit(now, pl.Datetime("us", "UTC")))
 
 
+def _without_cycle(rows: pl.DataFrame, resolution: str, now: datetime) -> pl.DataFrame:
+    """The rows with their cycle, as `seasonal.decompose` learns it, taken out of `mean`.
+
+    Hourly rows lose their daily shape, daily rows their weekly shape. A cycle left in
+    scrambles the ranks the test compares and inflates its variance through the cycle's own
+    autocorrelation: the benchmark found the right direction in 42 to 71% of hourly series with
+    a daily cycle, and in all of them with it taken out. (Taking out the weekday offsets too
+    raised false trends on series without a weekly pattern, to 5.3-7.7%.) Buckets whose mean
+    is not finite are kept as they are (the test leaves them out).
+    """
+    cycle = _CYCLES.get(resolution)
+    if cycle is None or rows.is_empty():
+        return rows
+    window = replace(cycle, history=timedelta(days=SPANS[resolution] or 0))
+    parts = decompose(rows, now + window.step, window).select(
+        *SERIES, "bucket", seasonless=pl.col("value") - pl.col("shape")
+    )
+    return (
+        rows.lazy()
+        .join(parts, on=[*SERIES, "bucket"], how="left")
+        .with_columns(mean=pl.coalesce("seasonless", "mean"))
+        .drop("seasonless")
+        .collect()
+    )
+
+
+_CYCLES = {"hourly": DAILY_CYCLE, "daily": WEEKLY_CYCLE}
 _SCHEMA = pl.Schema({k: v for k, v in METRIC_TRENDS.schema.items() if k != "computed_at"})
 
 

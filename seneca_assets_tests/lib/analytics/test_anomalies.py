@@ -122,3 +122,30 @@ def test_a_ratio_pinned_near_one_is_judged_by_its_real_moves_only():
         START + timedelta(hours=60)
     ]
     assert judged.get_column("score").is_finite().all()
+
+
+@pytest.mark.parametrize("kind", ["level_shift", "variance_burst"])
+def test_long_shifts_and_bursts_of_variance_are_found(kind: str):
+    """Shifts of up to a day stand out of the 3-day level; bursts are found by their spread."""
+    from seneca_assets.lib.simulate_series import Recipe, generate
+
+    made = generate(Recipe(days=28, kinds=(kind,), anomalies=7, phi=(0.0, 0.5)), 21, 12, kind)
+    now = made.frame.get_column("bucket").max() + timedelta(hours=1)
+    judged = metric_anomalies(made.frame, now).join(
+        made.labels.select("name", "bucket", "is_anomaly"), on=["name", "bucket"], suffix="_true"
+    )
+    found, truth = (judged.get_column(c).to_numpy() for c in ("is_anomaly", "is_anomaly_true"))
+    assert _f1(found, truth) >= 0.65  # per hour: a burst's quiet hours look like noise
+    # Per event: nearly every shift or burst has hours flagged.
+    events = judged.sort("name", "bucket").with_columns(
+        event=(pl.col("is_anomaly_true") & ~pl.col("is_anomaly_true").shift(1).fill_null(False))
+        .cum_sum()
+        .over("name")
+    )
+    caught = (
+        events.filter("is_anomaly_true").group_by("name", "event").agg(pl.col("is_anomaly").any())
+    )
+    assert caught.get_column("is_anomaly").mean() >= 0.85
+    if kind == "variance_burst":
+        reasons = judged.filter("is_anomaly").get_column("reason")
+        assert reasons.str.starts_with("variance burst").any()

@@ -106,3 +106,20 @@ def test_the_table_has_a_row_per_series_and_resolution():
         ("up", "daily"): "increasing",
         ("flat", "daily"): "no trend",
     }
+
+
+def test_a_daily_cycle_does_not_hide_a_trend_or_make_one():
+    """Hourly series with a strong daily cycle: the cycle is taken out before the test."""
+    from seneca_assets.lib.simulate_series import Recipe, generate
+
+    now = datetime(2026, 11, 2, tzinfo=UTC)  # the generator's 28 days end here
+    rising = generate(Recipe(trend_sds=(4.0, 4.0), phi=(0.5, 0.5)), 31, 30)
+    flat = generate(Recipe(phi=(0.5, 0.5)), 32, 30)
+    for made, expected, share in ((rising, "increasing", 0.95), (flat, "no trend", 0.85)):
+        table = metric_trends({"hourly": made.frame}, now)
+        truth = {name: t.slope for name, t in made.truths.items()}
+        right = [
+            (expected if truth[name] >= 0 else "decreasing") == direction
+            for name, direction in table.select("name", "direction").iter_rows()
+        ]
+        assert len(right) == 30 and np.mean(right) >= share
