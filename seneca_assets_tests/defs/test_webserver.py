@@ -20,6 +20,8 @@ import polars as pl
 import pytest
 
 from seneca_assets.definitions import defs
+from seneca_assets.lib.analytics.tables import ANALYTICS_TABLES
+from seneca_assets.lib.export import table_named
 from seneca_assets.lib.gold_tables import ACTIVITY_HOURLY, METRICS_HOURLY
 from seneca_assets.lib.lake import Lake
 from seneca_assets.lib.model.tables import METRICS
@@ -198,6 +200,23 @@ PARTITIONS = """
 """
 
 
+ANALYTICS = """
+{
+  assetNodes(group: {groupName: "analytics", repositoryName: "__repository__",
+                     repositoryLocationName: "seneca"}) {
+    assetKey { path }
+    assetMaterializations(limit: 1) {
+      metadataEntries {
+        label
+        ... on MarkdownMetadataEntry { mdStr }
+        ... on IntMetadataEntry { intValue }
+      }
+    }
+  }
+}
+"""
+
+
 @pytest.mark.slow
 def test_the_ui_shows_the_rollup_partitions_that_seneca_run_built(tmp_path: Path):
     now = datetime.now(UTC)
@@ -221,6 +240,17 @@ def test_the_ui_shows_the_rollup_partitions_that_seneca_run_built(tmp_path: Path
 
     with _serve(env) as port:
         nodes = _graphql(port, PARTITIONS)["data"]["assetNodes"]
+        analytics = _graphql(port, ANALYTICS)["data"]["assetNodes"]
+    # Every analytics table was built by seneca run, and its summary is in the UI.
+    assert {"/".join(node["assetKey"]["path"]) for node in analytics} == {
+        spec.name for spec in ANALYTICS_TABLES
+    }
+    for node in analytics:
+        (latest,) = node["assetMaterializations"]
+        entries = {entry["label"]: entry for entry in latest["metadataEntries"]}
+        assert entries["summary"]["mdStr"].strip(), node["assetKey"]
+        rows = Lake(tmp_path / "lake").read(table_named("/".join(node["assetKey"]["path"])))
+        assert entries["dagster/row_count"]["intValue"] == rows.height
     shown = {"/".join(node["assetKey"]["path"]): node for node in nodes}
     assert set(shown) == {
         f"gold/{kind}_{grain}"

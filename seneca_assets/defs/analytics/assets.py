@@ -10,6 +10,7 @@ from seneca_assets.defs.automation import follower
 from seneca_assets.defs.resources import LakeResource
 from seneca_assets.defs.tables import table_key, table_spec
 from seneca_assets.lib.analytics.agents import agent_performance
+from seneca_assets.lib.analytics.agents import summary as agents_summary
 from seneca_assets.lib.analytics.anomalies import metric_anomalies
 from seneca_assets.lib.analytics.anomalies import summary as anomaly_summary
 from seneca_assets.lib.analytics.capacity import summary as capacity_summary
@@ -21,7 +22,9 @@ from seneca_assets.lib.analytics.forecasts import summary as forecast_summary
 from seneca_assets.lib.analytics.network import collaboration_network as network_of
 from seneca_assets.lib.analytics.network import summary as network_summary
 from seneca_assets.lib.analytics.outcomes import project_outcomes
+from seneca_assets.lib.analytics.outcomes import summary as outcomes_summary
 from seneca_assets.lib.analytics.seasonal import metric_seasonality
+from seneca_assets.lib.analytics.seasonal import summary as seasonality_summary
 from seneca_assets.lib.analytics.tables import (
     AGENT_PERFORMANCE,
     CAPACITY,
@@ -110,7 +113,7 @@ def seasonality(context: dg.AssetExecutionContext, lake: LakeResource):
     store = lake.lake()
     table = metric_seasonality(_rollups(store, HOURLY), datetime.now(UTC))
     strong = table.filter(pl.col("daily_strength") >= 0.6).height
-    facts = {"series": table.height, "strong_daily_cycle": strong}
+    facts = {"strong_daily_cycle": strong, "summary": seasonality_summary(table)}
     yield _publish(context, store, METRIC_SEASONALITY, table, facts)
 
 
@@ -136,7 +139,7 @@ def forecasts(context: dg.AssetExecutionContext, lake: LakeResource):
     store = lake.lake()
     now = datetime.now(UTC)
     table = metric_forecasts(_rollups(store, HOURLY), now, _rollups(store, DAILY))
-    facts = {"rows": table.height, "summary": forecast_summary(table)}
+    facts = {"summary": forecast_summary(table)}
     yield _publish(context, store, METRIC_FORECASTS, table, facts)
 
 
@@ -146,7 +149,7 @@ def agents(context: dg.AssetExecutionContext, lake: LakeResource):
     store = lake.lake()
     table = agent_performance(store.read(TASKS), datetime.now(UTC))
     improving = table.filter(pl.col("trend") == "improving").select("agent_id").unique().height
-    facts = {"agent_weeks": table.height, "agents_improving": improving}
+    facts = {"agents_improving": improving, "summary": agents_summary(table)}
     yield _publish(context, store, AGENT_PERFORMANCE, table, facts)
 
 
@@ -158,7 +161,7 @@ def outcomes(context: dg.AssetExecutionContext, lake: LakeResource):
     store = lake.lake()
     table = project_outcomes(store.read(TASKS), store.read(DECISIONS), datetime.now(UTC))
     separating = table.filter(pl.col("separates").fill_null(False))
-    facts = {"features_compared": table.height, "separating": separating.height}
+    facts = {"separating": separating.height, "summary": outcomes_summary(table)}
     yield _publish(context, store, PROJECT_OUTCOMES, table, facts)
 
 
@@ -171,7 +174,7 @@ def conversation_patterns(context: dg.AssetExecutionContext, lake: LakeResource)
     """Topics, flows between kinds of message, and early signals of a task's outcome."""
     store = lake.lake()
     table = patterns_of(store.read(CONVERSATIONS), datetime.now(UTC))
-    facts = {"rows": table.height, "summary": patterns_summary(table)}
+    facts = {"summary": patterns_summary(table)}
     yield _publish(context, store, CONVERSATION_PATTERNS, table, facts)
 
 
@@ -188,7 +191,7 @@ def collaboration_network(context: dg.AssetExecutionContext, lake: LakeResource)
         store.scan(TASK_EVENTS).select("event_time", "task_id", "fact", "agent_id").collect(),
         datetime.now(UTC),
     )
-    facts = {"rows": table.height, "summary": network_summary(table)}
+    facts = {"summary": network_summary(table)}
     yield _publish(context, store, COLLABORATION_NETWORK, table, facts)
 
 
@@ -207,7 +210,7 @@ def capacity(context: dg.AssetExecutionContext, lake: LakeResource):
     """Each table's growth in data time, and when the lake will reach its size limit (daily)."""
     store = lake.lake()
     table = table_growth(store, datetime.now(UTC))
-    facts = {"tables": table.height - 1, "summary": capacity_summary(table)}
+    facts = {"summary": capacity_summary(table)}
     yield _publish(context, store, CAPACITY, table, facts)
 
 

@@ -13,6 +13,7 @@ from datetime import datetime
 import numpy as np
 import polars as pl
 
+from seneca_assets.lib.analytics.markdown import markdown_table, number
 from seneca_assets.lib.analytics.tables import AGENT_PERFORMANCE
 from seneca_assets.lib.analytics.trends import trend
 
@@ -81,3 +82,21 @@ _TREND_SCHEMA = {
     "duration_slope_hours_per_week": pl.Float64,
     "trend_p_value": pl.Float64,
 }
+
+
+def summary(table: pl.DataFrame) -> str:
+    """Markdown for people: each agent's latest week and whether it is improving."""
+    if table.is_empty():
+        return "No agent has completed or been assigned a task yet."
+    latest = table.sort("week").group_by("agent_id", maintain_order=True).last().sort("agent_id")
+    improving = latest.filter(pl.col("trend") == "improving").height
+    lines = [f"{latest.height:,} agents, {improving:,} improving (their task durations fall)."]
+    lines += markdown_table(
+        ["agent", "latest week", "completed", "median hours", "actual / estimate", "trend"],
+        (
+            (r["agent_id"], f"{r['week']:%Y-%m-%d}", r["tasks_completed"],
+             number(r["median_actual_hours"]), number(r["estimate_ratio"]), r["trend"])
+            for r in latest.iter_rows(named=True)
+        ),
+    )  # fmt: skip
+    return "\n".join(lines)

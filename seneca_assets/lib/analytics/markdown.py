@@ -24,3 +24,8 @@ def markdown_table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> 
 def share(value: float | None, digits: int = 0) -> str:
     """A share as a percentage, empty when there is none."""
     return "" if value is None else f"{value:.{digits}%}"
+
+
+def number(value: float | None, digits: int = 3) -> str:
+    """A number to `digits` significant digits, empty when there is none."""
+    return "" if value is None else f"{value:.{digits}g}"

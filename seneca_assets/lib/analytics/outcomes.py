@@ -16,6 +16,7 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
+from seneca_assets.lib.analytics.markdown import markdown_table, number
 from seneca_assets.lib.analytics.tables import PROJECT_OUTCOMES
 
 ALPHA = 0.05
@@ -112,3 +113,25 @@ def _median(values: np.ndarray) -> float | None:
 
 
 _SCHEMA = pl.Schema({k: v for k, v in PROJECT_OUTCOMES.schema.items() if k != "computed_at"})
+
+
+def summary(table: pl.DataFrame) -> str:
+    """Markdown for people: what separates completed from failed work, strongest first."""
+    compared = table.filter(pl.col("status") == "ok")
+    separating = compared.filter(pl.col("separates").fill_null(False))
+    lines = [
+        f"{separating.height:,} of {compared.height:,} features compared separate completed "
+        f"from blocked or abandoned work at 5% ({table.height - compared.height:,} had too few "
+        "of either)."
+    ]
+    if compared.height:
+        ranked = compared.sort(pl.col("effect_size").abs(), descending=True, nulls_last=True)
+        lines += markdown_table(
+            ["level", "feature", "completed median", "failed median", "effect size", "p-value"],
+            (
+                (r["level"], r["feature"], number(r["completed_median"]),
+                 number(r["failed_median"]), number(r["effect_size"]), number(r["p_value"]))
+                for r in ranked.iter_rows(named=True)
+            ),
+        )  # fmt: skip
+    return "\n".join(lines)

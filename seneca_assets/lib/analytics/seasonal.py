@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 import numpy as np
 import polars as pl
 
+from seneca_assets.lib.analytics.markdown import markdown_table
 from seneca_assets.lib.analytics.tables import METRIC_SEASONALITY
 
 SERIES = ("name", "tags")
@@ -221,3 +222,25 @@ def _dominant_period(rows: pl.DataFrame) -> float | None:
 
 
 _SCHEMA = pl.Schema({k: v for k, v in METRIC_SEASONALITY.schema.items() if k != "computed_at"})
+
+
+def summary(table: pl.DataFrame, top: int = 10) -> str:
+    """Markdown for people: how many series have a cycle, and the strongest daily cycles."""
+    learned = table.filter(pl.col("status") == "ok")
+    periodic = learned.filter(pl.col("dominant_period_hours").is_not_null())
+    lines = [
+        f"{learned.height:,} of {table.height:,} series with a seasonal pattern learned; "
+        f"{periodic.height:,} with a dominant period."
+    ]
+    strongest = learned.sort("daily_strength", descending=True, nulls_last=True).head(top)
+    if strongest.height:
+        lines += markdown_table(
+            ["metric", "tags", "daily strength", "dominant period (h)", "peak hour"],
+            (
+                (r["name"], r["tags"], f"{r['daily_strength']:.2f}",
+                 "" if r["dominant_period_hours"] is None else f"{r['dominant_period_hours']:g}",
+                 int(np.argmax(r["hour_of_day"])))
+                for r in strongest.iter_rows(named=True)
+            ),
+        )  # fmt: skip
+    return "\n".join(lines)

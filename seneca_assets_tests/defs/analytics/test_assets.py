@@ -174,3 +174,29 @@ def test_capacity_measures_every_table_of_the_lake(lake_copy: Path):  # noqa: F8
     assert total["limit_basis"] == "disk"
     (materialization,) = result.asset_materializations_for_node("capacity")
     assert "**Lake**" in materialization.metadata["summary"].value
+
+
+def test_every_analytics_asset_shows_a_summary_and_its_row_count(lake_copy: Path):  # noqa: F811
+    from seneca_assets.defs.analytics import assets as module
+    from seneca_assets.lib.analytics.tables import ANALYTICS_TABLES
+    from seneca_assets.lib.export import table_named
+
+    built = [
+        value
+        for value in vars(module).values()
+        if isinstance(value, dg.AssetsDefinition) and value.group_names_by_key
+    ]
+    resource = LakeResource(log_dir=str(lake_copy / "logs"), lake_dir=str(lake_copy / "lake"))
+    result = dg.materialize(built, resources={"lake": resource})
+    assert result.success
+    lake = Lake(lake_copy / "lake")
+    seen = set()
+    for event in result.get_asset_materialization_events():
+        materialization = event.event_specific_data.materialization  # type: ignore[union-attr]
+        name = materialization.asset_key.to_user_string()
+        summary = materialization.metadata["summary"]
+        assert isinstance(summary, dg.MarkdownMetadataValue) and summary.value.strip(), name
+        rows = materialization.metadata["dagster/row_count"].value
+        assert rows == lake.read(table_named(name)).height, name
+        seen.add(name)
+    assert seen == {spec.name for spec in ANALYTICS_TABLES}
