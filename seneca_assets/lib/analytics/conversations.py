@@ -1,7 +1,8 @@
 """Conversation patterns: topics, flows between kinds of message, and early signals of outcome.
 
 All three read silver/conversations, every conversation (not a sample):
-- **Topics** are keywords and two-word phrases ranked by TF-IDF within each conversation: a
+- **Topics** are keywords and two-word phrases of what agents said or were told (Marcus's
+  thinking and board calls left out), ranked by TF-IDF within each conversation: a
   conversation's topics are its TOPICS_PER_CONVERSATION heaviest terms, and a topic's weight is
   the number of conversations it tops. Words are the search tokens (`search/tokens.py`) of at
   least three letters and no digits (ids, numbers and paths are not topics), less English
@@ -39,6 +40,8 @@ MIN_SUPPORT = 5
 SIGNAL_TOPICS = 20
 """Topics (the most widespread) tried as early signals."""
 FINISHED = ("completed", "blocked", "unassigned", "abandoned")
+_SYSTEM = ("marcus", "kanban")
+"""The parties that are not agents."""
 """Thread outcomes that are final; `completed` is success, the others failure."""
 _FUNCTION_WORDS = """
 a about above after again against all also am an and any are as at be because been before
@@ -62,7 +65,7 @@ around the content ("Requesting next task"), not a topic."""
 def conversation_patterns(conversations: pl.DataFrame, now: datetime) -> pl.DataFrame:
     """gold/conversation_patterns: topics (all time and per week), flows and early signals."""
     messages = _messages(conversations)
-    terms = _content(_terms(messages), conversations.height)
+    terms = _content(_terms(messages))
     parts = [_topics(conversations, terms), _flows(messages), _signals(messages, terms)]
     found = [part for part in parts if part.height]
     frame = pl.concat(found, how="diagonal_relaxed") if found else pl.DataFrame()
@@ -92,9 +95,17 @@ def _messages(conversations: pl.DataFrame) -> pl.DataFrame:
 
 
 def _terms(messages: pl.DataFrame) -> pl.DataFrame:
-    """Each conversation's terms (words and two-word phrases) with their count in it."""
+    """Each conversation's terms (words and two-word phrases) from what agents said or were told.
+
+    Marcus's own lines (its thinking, and its calls to the kanban board) are left out: they are
+    how Marcus works, not what the agents talk about, and their templates ("Finding optimal
+    task for ...") would lead every ranking.
+    """
+    said = messages.filter(
+        ~pl.col("sender").is_in(list(_SYSTEM)) | ~pl.col("recipient").is_in(list(_SYSTEM))
+    )
     tokens = (
-        messages.select("conversation", "at", "since_start", tokens=token_lists(messages["text"]))
+        said.select("conversation", "at", "since_start", tokens=token_lists(said["text"]))
         .explode("tokens")
         .drop_nulls("tokens")
         .with_columns(
@@ -110,8 +121,9 @@ def _terms(messages: pl.DataFrame) -> pl.DataFrame:
     return pl.concat([words, phrases])
 
 
-def _content(terms: pl.DataFrame, documents: int) -> pl.DataFrame:
-    """The terms less the boilerplate: those in more than BOILERPLATE_SHARE of the documents."""
+def _content(terms: pl.DataFrame) -> pl.DataFrame:
+    """The terms less those in more than BOILERPLATE_SHARE of the conversations with terms."""
+    documents = terms.get_column("conversation").n_unique()
     spread = pl.col("conversation").n_unique().over("term")
     return terms.filter(spread <= BOILERPLATE_SHARE * documents)
 
