@@ -3,9 +3,12 @@
 `decompose` is the shared robust decomposition of a tier's buckets over a `Cycle` (hours of the
 day for hourly buckets, days of the week for daily ones): the shape is the median, per phase of
 the cycle, of each bucket's difference from its turn's median (from three turns of history; with
-less, no shape is assumed); the level is a centred rolling median, over a turn of buckets, of the
-values without the shape; the expected value is their sum, the residual what is left. Medians
-throughout, so anomalies do not bend it.
+less, no shape is assumed); hourly buckets with enough history also get weekday offsets; the
+level is a centred rolling median, over LEVEL_TURNS turns, of the values without shape and
+offsets; the expected value is their sum, the residual what is left. Medians throughout, so
+anomalies do not bend it. With `refine`, the shape is then learned again from the values less
+the level (a turn's median is moved by an anomaly of a few hours, a rolling median over
+LEVEL_TURNS turns much less), and the level taken again.
 """
 
 from __future__ import annotations
@@ -70,6 +73,7 @@ def decompose(
     now: datetime,
     cycle: Cycle = DAILY_CYCLE,
     weekday_days: int = WEEKDAY_DAYS,
+    refine: bool = False,
 ) -> pl.LazyFrame:
     """The decomposition of each series' buckets of the cycle's history before `now`.
 
@@ -82,6 +86,8 @@ def decompose(
       and week; `expected` (their sum) and `residual`;
     - `day`, the median of the bucket's turn; `turns`, the turns the shape was learned from;
       and whether a shape was learned (`seasonal_ok`).
+    With `refine`, `shape` is learned a second time, per phase, as the median of
+    `value - week - level`, and `level` is taken again.
     """
     series = list(SERIES)
     frame = (
@@ -95,6 +101,8 @@ def decompose(
     turn = pl.col("bucket").dt.truncate(cycle.block)
     # Window expressions are not nested: each step is its own column.
     by_phase = pl.col("from_day").median().over(*series, cycle.phase(pl.col("bucket")))
+    from_level = pl.col("value") - pl.col("week") - pl.col("level")
+    by_phase_again = from_level.median().over(*series, cycle.phase(pl.col("bucket")))
     weekly = cycle.length == 24
     day_level = (pl.col("value") - pl.col("shape")).median().over(*series, turn)
     # Each day's level against the week around it, so that a trend is not read as weekdays.
@@ -105,7 +113,7 @@ def decompose(
         .rolling_median(LEVEL_TURNS * cycle.length + 1, center=True, min_samples=1)
         .over(series)
     )
-    return (
+    frame = (
         frame.with_columns(
             seasonal_ok=span >= cycle.minimum,
             day=pl.col("value").median().over(*series, turn),
@@ -118,7 +126,13 @@ def decompose(
         .with_columns(from_week=pl.col("day_level") - around.over(series))
         .with_columns(week=pl.when("weekdays_ok").then(by_weekday).otherwise(0.0))
         .with_columns(level=level)
-        .with_columns(expected=pl.col("level") + pl.col("shape") + pl.col("week"))
+    )
+    if refine:
+        frame = frame.with_columns(
+            shape=pl.when("seasonal_ok").then(by_phase_again).otherwise(0.0)
+        ).with_columns(level=level)
+    return (
+        frame.with_columns(expected=pl.col("level") + pl.col("shape") + pl.col("week"))
         .with_columns(residual=pl.col("value") - pl.col("expected"))
         .drop("day_level", "from_week", "weekdays_ok")
     )
