@@ -61,7 +61,7 @@ def _print_run(result: Any) -> int:
                 print(f"search index: {added.value:,} documents added")
             rows = materialization.metadata.get("dagster/row_count")
             key = materialization.asset_key.to_user_string()
-            if rows is not None and key.startswith("gold/"):  # silver and bronze say more above
+            if rows is not None and key.startswith(("gold/", "ops/dq")):  # the others say more
                 print(f"{key}: {rows.value:,} rows")
             run = materialization.metadata.get("run")
             if run is not None:
@@ -134,7 +134,8 @@ def _build_rollups() -> int:
                 return failed
     built = ", ".join(f"{len(ranges)} {grain} range(s)" for grain, ranges in plan.items())
     print(f"rollups built: {built}")
-    return _print_run(_execute("analytics"))
+    failed = _print_run(_execute("analytics"))
+    return failed or _print_run(_execute("quality"))
 
 
 def _cmd_demo_logs(args: argparse.Namespace) -> int:
@@ -285,6 +286,36 @@ def _cmd_tables(args: argparse.Namespace) -> int:
     return _show(_query_lake(args).tables(), args.json)
 
 
+def _cmd_quality(args: argparse.Namespace) -> int:
+    import polars as pl
+
+    from seneca_assets.lib.quality.tables import DQ_FINDINGS
+    from seneca_assets.lib.query.times import moment
+
+    lake = Lake(_query_lake(args).root)
+    if not lake.exists(DQ_FINDINGS):
+        raise ConfigurationError(
+            "the lake has no data-quality findings yet: `seneca run` checks it"
+        )
+    table = lake.read(DQ_FINDINGS)
+    if args.since:
+        since = moment(args.since)
+        table = table.filter(pl.coalesce("window_end", "window_start").fill_null(since) >= since)
+    if args.json:
+        return _show(table, as_json=True)
+    if table.is_empty():
+        print("no findings")
+        return 0
+    for row in table.iter_rows(named=True):
+        where = f" ({row['stream']})" if row["stream"] else ""
+        print(f"{row['severity']:7} {row['check']}{where}: {row['subject']}")
+        print(f"        observed: {row['observed']}")
+        print(f"        expected: {row['expected']}")
+        if row["evidence"]:
+            print(f"        first evidence: event {row['evidence'][0]}")
+    return 0
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     from seneca_assets.lib.export import ExportPathError, confined, export_root
     from seneca_assets.lib.report import write_report
@@ -395,6 +426,9 @@ def _query_parsers(commands: Any) -> None:
     export.set_defaults(func=_cmd_export)
     tables = common(commands.add_parser("tables", help="the catalogue: rows, size, version"))
     tables.set_defaults(func=_cmd_tables)
+    quality = common(commands.add_parser("quality", help="what is wrong with what Marcus wrote"))
+    quality.add_argument("--since", help="findings from this time on: ISO time or e.g. 7d")
+    quality.set_defaults(func=_cmd_quality)
     report = commands.add_parser(
         "report", help="a static HTML page of the analytics, with plots of the main series"
     )

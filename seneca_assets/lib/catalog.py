@@ -10,11 +10,18 @@ from seneca_assets.lib.analytics.tables import ANALYTICS_TABLES
 from seneca_assets.lib.gold_tables import GOLD_TABLES
 from seneca_assets.lib.model.metrics import DERIVED
 from seneca_assets.lib.model.tables import SILVER_TABLES
+from seneca_assets.lib.quality.tables import QUALITY_TABLES
 from seneca_assets.lib.schemas import BRONZE_TABLES, SNAPSHOTS, TableSpec
 from seneca_assets.lib.search.tables import SEMANTIC_TABLES
 
 TABLES: tuple[TableSpec, ...] = (
-    BRONZE_TABLES + SILVER_TABLES + GOLD_TABLES + ANALYTICS_TABLES + SEMANTIC_TABLES + (SNAPSHOTS,)
+    BRONZE_TABLES
+    + SILVER_TABLES
+    + GOLD_TABLES
+    + ANALYTICS_TABLES
+    + SEMANTIC_TABLES
+    + QUALITY_TABLES
+    + (SNAPSHOTS,)
 )
 """Every table of the lake, in the order the catalogue lists them."""
 

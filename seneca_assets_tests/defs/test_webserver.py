@@ -161,6 +161,7 @@ def test_code_location_loads_every_definition(webserver: int):
     assert checks == {(key.asset_key.to_user_string(), key.name) for key in graph.asset_check_keys}
     assert {"bronze/events", "bronze/quarantine", "bronze/ingest_files", "ops/redactions"} <= assets
     assert {"silver/messages", "silver/conversations", "silver/tasks", "ops/data_quality"} <= assets
+    assert ("bronze/events", "no_quality_findings") in checks
     sensors = {s["name"]: s["sensorState"]["status"] for s in repository["sensors"]}
     schedules = {s["name"]: s["scheduleState"]["status"] for s in repository["schedules"]}
     assert sensors == {
@@ -170,6 +171,7 @@ def test_code_location_loads_every_definition(webserver: int):
         "gold_automation": "RUNNING",
         "search_automation": "RUNNING",
         "analytics_automation": "RUNNING",
+        "quality_automation": "RUNNING",
     }
     assert schedules == {"ingest_hourly": "RUNNING", "semantic_daily": "RUNNING"}
 

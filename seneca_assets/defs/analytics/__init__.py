@@ -1,1 +1,1 @@
-"""Analytics: trends (and, to come, seasonality, anomalies and forecasts) over the rollups."""
+"""Analytics over the rollups and silver tables: every table in lib/analytics."""

@@ -1,14 +1,13 @@
 """The analytics tables, recomputed when the rollups they read change."""
 
 from datetime import UTC, datetime
-from typing import Any
 
 import dagster as dg
 import polars as pl
 
 from seneca_assets.defs.automation import follower
 from seneca_assets.defs.resources import LakeResource
-from seneca_assets.defs.tables import table_key, table_spec
+from seneca_assets.defs.tables import publish, table_key, table_spec
 from seneca_assets.lib.analytics.agents import agent_performance
 from seneca_assets.lib.analytics.agents import summary as agents_summary
 from seneca_assets.lib.analytics.anomalies import metric_anomalies
@@ -68,26 +67,6 @@ def _rollups(store: Lake, table: TableSpec) -> pl.DataFrame:
     return store.scan(table).select("bucket", "name", "tags", "mean").collect()
 
 
-def _publish(
-    context: dg.AssetExecutionContext,
-    store: Lake,
-    spec: TableSpec,
-    table: pl.DataFrame,
-    facts: dict[str, Any],
-) -> dg.MaterializeResult:
-    """Replace the table with `table`; its materialization with `facts` (markdown as such)."""
-    store.write(spec, table, mode="overwrite")
-    context.log.info(f"{spec.name}: {table.height:,} rows")
-    metadata = {
-        key: dg.MetadataValue.md(value) if key == "summary" else value
-        for key, value in facts.items()
-    }
-    return dg.MaterializeResult(
-        asset_key=table_key(spec),
-        metadata={**metadata, "dagster/uri": store.uri(spec), "dagster/row_count": table.height},
-    )
-
-
 @dg.multi_asset(
     name="trends",
     specs=[_spec(METRIC_TRENDS, *(t[0] for t in TIERS.values()))],
@@ -98,7 +77,7 @@ def trends(context: dg.AssetExecutionContext, lake: LakeResource):
     store = lake.lake()
     rows = {resolution: _rollups(store, tables[0]) for resolution, tables in TIERS.items()}
     table = metric_trends(rows, datetime.now(UTC))
-    yield _publish(
+    yield publish(
         context,
         store,
         METRIC_TRENDS,
@@ -114,7 +93,7 @@ def seasonality(context: dg.AssetExecutionContext, lake: LakeResource):
     table = metric_seasonality(_rollups(store, HOURLY), datetime.now(UTC))
     strong = table.filter(pl.col("daily_strength") >= 0.6).height
     facts = {"strong_daily_cycle": strong, "summary": seasonality_summary(table)}
-    yield _publish(context, store, METRIC_SEASONALITY, table, facts)
+    yield publish(context, store, METRIC_SEASONALITY, table, facts)
 
 
 @dg.multi_asset(name="anomalies", specs=[_spec(METRIC_ANOMALIES, HOURLY)], pool=ANALYTICS_POOL)
@@ -128,7 +107,7 @@ def anomalies(context: dg.AssetExecutionContext, lake: LakeResource):
         "judged": table.height,
         "summary": anomaly_summary(table, now),
     }
-    yield _publish(context, store, METRIC_ANOMALIES, table, facts)
+    yield publish(context, store, METRIC_ANOMALIES, table, facts)
 
 
 @dg.multi_asset(
@@ -140,7 +119,7 @@ def forecasts(context: dg.AssetExecutionContext, lake: LakeResource):
     now = datetime.now(UTC)
     table = metric_forecasts(_rollups(store, HOURLY), now, _rollups(store, DAILY))
     facts = {"summary": forecast_summary(table)}
-    yield _publish(context, store, METRIC_FORECASTS, table, facts)
+    yield publish(context, store, METRIC_FORECASTS, table, facts)
 
 
 @dg.multi_asset(name="agents", specs=[_spec(AGENT_PERFORMANCE, TASKS)], pool=ANALYTICS_POOL)
@@ -150,7 +129,7 @@ def agents(context: dg.AssetExecutionContext, lake: LakeResource):
     table = agent_performance(store.read(TASKS), datetime.now(UTC))
     improving = table.filter(pl.col("trend") == "improving").select("agent_id").unique().height
     facts = {"agents_improving": improving, "summary": agents_summary(table)}
-    yield _publish(context, store, AGENT_PERFORMANCE, table, facts)
+    yield publish(context, store, AGENT_PERFORMANCE, table, facts)
 
 
 @dg.multi_asset(
@@ -162,7 +141,7 @@ def outcomes(context: dg.AssetExecutionContext, lake: LakeResource):
     table = project_outcomes(store.read(TASKS), store.read(DECISIONS), datetime.now(UTC))
     separating = table.filter(pl.col("separates").fill_null(False))
     facts = {"separating": separating.height, "summary": outcomes_summary(table)}
-    yield _publish(context, store, PROJECT_OUTCOMES, table, facts)
+    yield publish(context, store, PROJECT_OUTCOMES, table, facts)
 
 
 @dg.multi_asset(
@@ -175,7 +154,7 @@ def conversation_patterns(context: dg.AssetExecutionContext, lake: LakeResource)
     store = lake.lake()
     table = patterns_of(store.read(CONVERSATIONS), datetime.now(UTC))
     facts = {"summary": patterns_summary(table)}
-    yield _publish(context, store, CONVERSATION_PATTERNS, table, facts)
+    yield publish(context, store, CONVERSATION_PATTERNS, table, facts)
 
 
 @dg.multi_asset(
@@ -192,7 +171,7 @@ def collaboration_network(context: dg.AssetExecutionContext, lake: LakeResource)
         datetime.now(UTC),
     )
     facts = {"summary": network_summary(table)}
-    yield _publish(context, store, COLLABORATION_NETWORK, table, facts)
+    yield publish(context, store, COLLABORATION_NETWORK, table, facts)
 
 
 @dg.multi_asset(
@@ -211,7 +190,7 @@ def capacity(context: dg.AssetExecutionContext, lake: LakeResource):
     store = lake.lake()
     table = table_growth(store, datetime.now(UTC))
     facts = {"summary": capacity_summary(table)}
-    yield _publish(context, store, CAPACITY, table, facts)
+    yield publish(context, store, CAPACITY, table, facts)
 
 
 analytics_automation = follower(

@@ -1,0 +1,1 @@
+"""Data-quality monitoring: findings, and checks on the tables they concern."""

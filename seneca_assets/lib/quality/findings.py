@@ -1,0 +1,72 @@
+"""All the data-quality checks over the lake, as one ops/dq_findings table."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import polars as pl
+
+from seneca_assets.lib.analytics.markdown import markdown_table
+from seneca_assets.lib.duck import hex_ids
+from seneca_assets.lib.lake import Lake
+from seneca_assets.lib.model.fields import conform
+from seneca_assets.lib.model.tables import TASK_EVENTS
+from seneca_assets.lib.quality.consistency import tasks_in_two_projects
+from seneca_assets.lib.quality.schema import schema_findings
+from seneca_assets.lib.quality.tables import DQ_FINDINGS
+from seneca_assets.lib.quality.timing import future_times, silent_streams
+from seneca_assets.lib.schemas import EVENTS
+
+_EVENT_COLUMNS = (
+    "event_id", "stream", "kind", "event_time", "ingested_at", "source_file", "payload"
+)  # fmt: skip
+
+
+def findings(lake: Lake, now: datetime) -> pl.DataFrame:
+    """ops/dq_findings: every check's findings over bronze/events and silver/task_events."""
+    events = (
+        lake.scan(EVENTS).select(_EVENT_COLUMNS).collect()
+        if lake.exists(EVENTS)
+        else EVENTS.empty().select(_EVENT_COLUMNS)
+    )
+    task_events = lake.read(TASK_EVENTS) if lake.exists(TASK_EVENTS) else TASK_EVENTS.empty()
+    rows = [
+        *schema_findings(events),
+        *silent_streams(events),
+        *future_times(events),
+        *tasks_in_two_projects(task_events),
+    ]
+    return as_table(rows, now)
+
+
+def as_table(rows: list[dict[str, object]], now: datetime) -> pl.DataFrame:
+    """Finding rows as the table: identities from check, subject and start; sorted."""
+    schema = DQ_FINDINGS.schema
+    if not rows:
+        return DQ_FINDINGS.empty()
+    frame = pl.DataFrame(
+        rows,
+        schema={k: v for k, v in schema.items() if k not in ("finding_id", "computed_at")},
+    ).with_columns(computed_at=pl.lit(now))
+    frame = frame.with_columns(hex_ids(frame, ["check", "subject", "window_start"], "finding_id"))
+    return conform(frame, schema).sort("severity", "check", "subject", "window_start")
+
+
+def summary(table: pl.DataFrame, top: int = 15) -> str:
+    """Markdown for people: counts by check and severity, and the findings themselves."""
+    if table.is_empty():
+        return "No findings: every check passed."
+    counts = table.group_by("check", "severity").len().sort("check")
+    return "\n".join(
+        [
+            f"{table.height:,} finding(s).",
+            *markdown_table(["check", "severity", "findings"], counts.iter_rows()),
+            *markdown_table(
+                ["check", "subject", "observed", "expected"],
+                (
+                    (r["check"], r["subject"], r["observed"], r["expected"])
+                    for r in table.head(top).iter_rows(named=True)
+                ),
+            ),
+        ]
+    )

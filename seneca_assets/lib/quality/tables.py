@@ -1,0 +1,40 @@
+"""The data-quality tables, as `pandera.polars` models."""
+
+from typing import Annotated
+
+import pandera.polars as pa
+import polars as pl
+
+from seneca_assets.lib.model.tables import HEX_ID
+from seneca_assets.lib.schemas import TableModel, TableSpec, UtcTime
+
+SEVERITIES = ("info", "warning", "error")
+
+
+class FindingModel(TableModel):
+    """ops/dq_findings: one thing Marcus wrote that is not as it should be."""
+
+    finding_id: str = pa.Field(
+        str_matches=HEX_ID, unique=True, description="Identity: the check, subject and window."
+    )
+    check: str = pa.Field(description="Which check found it (lib/quality).")
+    severity: str = pa.Field(isin=list(SEVERITIES), description="info, warning or error.")
+    stream: str = pa.Field(nullable=True, description="The stream, when it is about one.")
+    table: str = pa.Field(nullable=True, description="The lake table, when it is about one.")
+    subject_kind: str = pa.Field(
+        isin=["stream", "kind", "field", "file", "process", "agent", "task", "project"],
+        description="What the subject is.",
+    )
+    subject: str = pa.Field(description="The file, process, agent, task, project or field.")
+    window_start: UtcTime = pa.Field(nullable=True, description="Where the finding begins.")
+    window_end: UtcTime = pa.Field(nullable=True, description="Where it ends.")
+    observed: str = pa.Field(description="What was seen.")
+    expected: str = pa.Field(description="What should have been seen.")
+    evidence: Annotated[pl.List, pl.String()] = pa.Field(
+        description="Event ids that show it (the first first), at most 10."
+    )
+    computed_at: UtcTime = pa.Field(description="When the checks ran.")
+
+
+DQ_FINDINGS = TableSpec("ops/dq_findings", FindingModel)
+QUALITY_TABLES: tuple[TableSpec, ...] = (DQ_FINDINGS,)

@@ -1,0 +1,156 @@
+"""Known data-quality problems injected into simulated Marcus logs, with their ground truth.
+
+The generator (`simulate.py`) writes a deployment as Marcus would; `inject` then damages it the
+way real installations are damaged, and returns what it did, so that the data-quality checks
+(`lib/quality`) can be shown to find each problem, and nothing on the undamaged logs:
+- a stream falls silent for 30 hours while the others go on (the audit log's writer stopped);
+- a release adds a key (`schema_version`) to every agent event from the third day;
+- a release writes `data.progress` of progress updates as text instead of a number;
+- one task's later records name another project (Marcus #610);
+- a file's last lines are stamped a month ahead (a clock set wrong).
+Lines are rewritten as JSON with the same keys in the same order, in every file of the stream
+(a conversations line and its `decisions_*` twin are damaged alike).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+SILENCE = timedelta(hours=30)
+CHANGE_AFTER = timedelta(days=2)
+"""When the simulated release that changes the schema arrives, from the start."""
+FUTURE = timedelta(days=30)
+FUTURE_LINES = 3
+OTHER_PROJECT = "00000000-0000-4000-8000-000000000610"
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One injected problem: the check that should find it and the subject it should name."""
+
+    check: str
+    subject: str
+    stream: str | None
+
+
+Record = dict[str, Any]
+
+
+def inject(logs: Path, start: datetime) -> list[Fault]:
+    """Damage the simulated logs under `logs` (started at `start`); return what was done."""
+    changed_from = start + CHANGE_AFTER
+    faults = [
+        _silence(logs / "data" / "audit_logs", start + timedelta(days=2)),
+        *_new_key(logs / "logs" / "agent_events", changed_from),
+        _retype(logs / "logs" / "agent_events", changed_from),
+        _second_project(logs / "logs" / "conversations"),
+        _future(logs, logs / "logs" / "agent_events"),
+    ]
+    return faults
+
+
+def _time(record: Record) -> datetime:
+    stamp = datetime.fromisoformat(str(record["timestamp"]))
+    return stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp.astimezone(UTC)
+
+
+def _rewrite(folder: Path, change: Callable[[Record], Record | None]) -> int:
+    """Apply `change` to every record of every file in `folder`; None drops the line."""
+    touched = 0
+    for path in sorted(folder.glob("*.jsonl")):
+        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+        out = []
+        for line in lines:
+            if not line.strip():
+                out.append(line)
+                continue
+            record = json.loads(line)
+            new = change(dict(record))
+            if new != record:
+                touched += 1
+            if new is not None:
+                end = "\n" if line.endswith("\n") else ""
+                out.append(json.dumps(new, ensure_ascii=False) + end)
+        path.write_text("".join(out), encoding="utf-8")
+    return touched
+
+
+def _silence(folder: Path, begin: datetime) -> Fault:
+    end = begin + SILENCE
+    _rewrite(folder, lambda r: None if begin <= _time(r) < end else r)
+    return Fault("timeliness.silent_stream", "audit", "audit")
+
+
+def _new_key(folder: Path, since: datetime) -> list[Fault]:
+    kinds: set[str] = set()
+
+    def add(record: Record) -> Record:
+        if _time(record) >= since:
+            kinds.add(str(record.get("event_type")))
+            record["schema_version"] = 2
+        return record
+
+    _rewrite(folder, add)
+    return [
+        Fault("schema.new_field", f"{kind}.schema_version", "agent_events")
+        for kind in sorted(kinds)
+    ]
+
+
+def _retype(folder: Path, since: datetime) -> Fault:
+    def as_text(record: Record) -> Record:
+        data = record.get("data")
+        if (
+            record.get("event_type") == "progress_update"
+            and isinstance(data, dict)
+            and isinstance(data.get("progress"), int | float)
+            and _time(record) >= since
+        ):
+            record["data"] = {**data, "progress": f"{data['progress']}%"}
+        return record
+
+    _rewrite(folder, as_text)
+    return Fault("schema.type", "progress_update.data.progress", "agent_events")
+
+
+def _second_project(folder: Path) -> Fault:
+    """The busiest task's records after its third name another project."""
+    counts: dict[str, int] = {}
+
+    def count(record: Record) -> Record:
+        meta = record.get("metadata")
+        if isinstance(meta, dict) and meta.get("task_id") and meta.get("project_id"):
+            counts[meta["task_id"]] = counts.get(meta["task_id"], 0) + 1
+        return record
+
+    _rewrite(folder, count)
+    task = max(sorted(counts), key=lambda t: counts[t])
+    seen: dict[str, int] = {}
+
+    def move(record: Record) -> Record:
+        meta = record.get("metadata")
+        if isinstance(meta, dict) and meta.get("task_id") == task and meta.get("project_id"):
+            key = json.dumps(record, sort_keys=True)  # a line and its twin count once
+            seen.setdefault(key, len(seen))
+            if seen[key] >= 3:
+                record["metadata"] = {**meta, "project_id": OTHER_PROJECT}
+        return record
+
+    _rewrite(folder, move)
+    return Fault("consistency.task_in_two_projects", task, None)
+
+
+def _future(logs: Path, folder: Path) -> Fault:
+    path = sorted(folder.glob("*.jsonl"))[-1]
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    for i in range(len(lines) - FUTURE_LINES, len(lines)):
+        record = json.loads(lines[i])
+        record["timestamp"] = (_time(record) + FUTURE).isoformat()
+        lines[i] = json.dumps(record, ensure_ascii=False) + "\n"
+    path.write_text("".join(lines), encoding="utf-8")
+    return Fault("timeliness.future_time", path.relative_to(logs).as_posix(), "agent_events")

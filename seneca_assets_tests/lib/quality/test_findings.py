@@ -1,0 +1,65 @@
+"""Data quality: each problem injected into simulated logs is found, naming its subject and
+its first evidence; the same logs undamaged give no finding at all."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from seneca_assets.lib.lake import Lake
+from seneca_assets.lib.quality.findings import findings, summary
+from seneca_assets.lib.quality.tables import DQ_FINDINGS
+from seneca_assets.lib.schemas import EVENTS
+from seneca_assets.lib.simulate import simulate_deployment
+from seneca_assets.lib.simulate_faults import Fault, inject
+from seneca_assets_tests.lib.model.pipeline import run_pipeline
+
+START = datetime(2026, 11, 2, tzinfo=UTC)
+NOW = datetime(2026, 11, 8, tzinfo=UTC)
+
+
+def _lake(root: Path, damaged: bool) -> tuple[Lake, list[Fault]]:
+    simulate_deployment(root / "logs", days=5, agents=4, seed=11, start=START)
+    faults = inject(root / "logs", START) if damaged else []
+    return run_pipeline(root / "logs", root / "lake"), faults
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory: pytest.TempPathFactory) -> pl.DataFrame:
+    lake, _ = _lake(tmp_path_factory.mktemp("clean"), damaged=False)
+    return findings(lake, NOW)
+
+
+@pytest.fixture(scope="module")
+def damaged(tmp_path_factory: pytest.TempPathFactory) -> tuple[pl.DataFrame, list[Fault], Lake]:
+    lake, faults = _lake(tmp_path_factory.mktemp("damaged"), damaged=True)
+    return findings(lake, NOW), faults, lake
+
+
+def test_the_clean_corpus_yields_no_finding(clean: pl.DataFrame):
+    assert clean.schema == DQ_FINDINGS.schema
+    assert clean.is_empty(), clean.select("check", "subject", "observed").rows()
+    assert summary(clean) == "No findings: every check passed."
+
+
+def test_every_injected_problem_is_found_with_its_evidence(damaged):
+    table, faults, lake = damaged
+    DQ_FINDINGS.model.validate(table)
+    found = {(row["check"], row["subject"]) for row in table.iter_rows(named=True)}
+    for fault in faults:
+        assert (fault.check, fault.subject) in found, fault
+    # Nothing else: each finding is one of the injected problems.
+    assert found == {(fault.check, fault.subject) for fault in faults}
+    # Every finding names events that exist, the first first.
+    events = lake.scan(EVENTS).select("event_id", "event_time").collect()
+    for row in table.iter_rows(named=True):
+        shown = events.filter(pl.col("event_id").is_in(row["evidence"]))
+        if row["table"] == "bronze/events":
+            assert shown.height == len(set(row["evidence"])) > 0, row["check"]
+    retyped = table.filter(pl.col("check") == "schema.type").row(0, named=True)
+    assert "as string" in retyped["observed"] and "as number" in retyped["expected"]
+    silent = table.filter(pl.col("check") == "timeliness.silent_stream").row(0, named=True)
+    assert (silent["window_end"] - silent["window_start"]).total_seconds() >= 30 * 3600
