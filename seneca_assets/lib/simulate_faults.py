@@ -7,7 +7,9 @@ way real installations are damaged, and returns what it did, so that the data-qu
 - a release adds a key (`schema_version`) to every agent event from the third day;
 - a release writes `data.progress` of progress updates as text instead of a number;
 - one task's later records name another project (Marcus #610);
-- a file's last lines are stamped a month ahead (a clock set wrong).
+- a file's last lines are stamped a month ahead (a clock set wrong);
+- one process writes a burst of broken lines into its conversations file;
+- the first day's agent events end in a half-written line (its process died mid-write).
 Lines are rewritten as JSON with the same keys in the same order, in every file of the stream
 (a conversations line and its `decisions_*` twin are damaged alike).
 """
@@ -50,6 +52,7 @@ def inject(logs: Path, start: datetime) -> list[Fault]:
         _retype(logs / "logs" / "agent_events", changed_from),
         _second_project(logs / "logs" / "conversations"),
         _future(logs, logs / "logs" / "agent_events"),
+        *_broken_lines(logs),
     ]
     return faults
 
@@ -154,3 +157,23 @@ def _future(logs: Path, folder: Path) -> Fault:
         lines[i] = json.dumps(record, ensure_ascii=False) + "\n"
     path.write_text("".join(lines), encoding="utf-8")
     return Fault("timeliness.future_time", path.relative_to(logs).as_posix(), "agent_events")
+
+
+BROKEN_LINES = 8
+
+
+def _broken_lines(logs: Path) -> list[Fault]:
+    """Cut-off lines amid the first conversations file; a half-written end to day one's events."""
+    burst = sorted((logs / "logs" / "conversations").glob("conversations_*.jsonl"))[0]
+    tail = sorted((logs / "logs" / "agent_events").glob("*.jsonl"))[0]
+    lines = burst.read_text(encoding="utf-8").splitlines(keepends=True)
+    middle = len(lines) // 2
+    cut = [line[: len(line) // 2] + "\n" for line in lines[middle : middle + BROKEN_LINES]]
+    burst.write_text("".join(lines[:middle] + cut + lines[middle:]), encoding="utf-8")
+    text = tail.read_text(encoding="utf-8")
+    last = text.splitlines()[-1]
+    tail.write_text(text + last[: len(last) // 2], encoding="utf-8")
+    return [
+        Fault("reliability.quarantined_lines", burst.relative_to(logs).as_posix(), "conversations"),
+        Fault("reliability.abandoned_tail", tail.relative_to(logs).as_posix(), "agent_events"),
+    ]

@@ -12,10 +12,11 @@ from seneca_assets.lib.lake import Lake
 from seneca_assets.lib.model.fields import conform
 from seneca_assets.lib.model.tables import TASK_EVENTS
 from seneca_assets.lib.quality.consistency import tasks_in_two_projects
+from seneca_assets.lib.quality.reliability import unreliable_files
 from seneca_assets.lib.quality.schema import schema_findings
 from seneca_assets.lib.quality.tables import DQ_FINDINGS
 from seneca_assets.lib.quality.timing import future_times, silent_streams
-from seneca_assets.lib.schemas import EVENTS
+from seneca_assets.lib.schemas import EVENTS, INGEST_FILES, QUARANTINE
 
 _EVENT_COLUMNS = (
     "event_id", "stream", "kind", "event_time", "ingested_at", "source_file", "payload"
@@ -23,18 +24,23 @@ _EVENT_COLUMNS = (
 
 
 def findings(lake: Lake, now: datetime) -> pl.DataFrame:
-    """ops/dq_findings: every check's findings over bronze/events and silver/task_events."""
+    """ops/dq_findings: every check's findings over bronze and silver/task_events."""
     events = (
         lake.scan(EVENTS).select(_EVENT_COLUMNS).collect()
         if lake.exists(EVENTS)
         else EVENTS.empty().select(_EVENT_COLUMNS)
     )
     task_events = lake.read(TASK_EVENTS) if lake.exists(TASK_EVENTS) else TASK_EVENTS.empty()
+    quarantine, files = (
+        lake.read(spec) if lake.exists(spec) else spec.empty()
+        for spec in (QUARANTINE, INGEST_FILES)
+    )
     rows = [
         *schema_findings(events),
         *silent_streams(events),
         *future_times(events),
         *tasks_in_two_projects(task_events),
+        *unreliable_files(events, quarantine, files),
     ]
     return as_table(rows, now)
 
