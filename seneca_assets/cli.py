@@ -427,7 +427,9 @@ def _query_parsers(commands: Any) -> None:
     tables = common(commands.add_parser("tables", help="the catalogue: rows, size, version"))
     tables.set_defaults(func=_cmd_tables)
     quality = common(commands.add_parser("quality", help="what is wrong with what Marcus wrote"))
-    quality.add_argument("--since", help="findings from this time on: ISO time or e.g. 7d")
+    quality.add_argument(
+        "--since", help="findings reaching past this time (ISO, or e.g. 7d), and those of now"
+    )
     quality.set_defaults(func=_cmd_quality)
     report = commands.add_parser(
         "report", help="a static HTML page of the analytics, with plots of the main series"

@@ -67,12 +67,17 @@ def test_seneca_quality_prints_findings_for_people_and_programs(damaged: Path, c
     assert main(["quality", "--lake", str(damaged / "lake"), "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert {row["check"] for row in rows} >= {"schema.type", "timeliness.future_time"}
-    # --since keeps what reaches past it: the future-stamped lines, a month ahead.
+    # --since keeps what reaches past it (the future-stamped lines, a month ahead) and what is
+    # about the files as they are now (no window).
     assert (
         main(["quality", "--lake", str(damaged / "lake"), "--json", "--since", "2026-11-20"]) == 0
     )
     later = json.loads(capsys.readouterr().out)
-    assert [row["check"] for row in later] == ["timeliness.future_time"]
+    assert {row["check"] for row in later} == {
+        "timeliness.future_time",
+        "reliability.quarantined_lines",
+        "reliability.abandoned_tail",
+    }
 
 
 def test_seneca_quality_on_a_lake_never_checked_says_so(tmp_path: Path, capsys):
