@@ -6,6 +6,7 @@ way real installations are damaged, and returns what it did, so that the data-qu
 - a stream falls silent for 30 hours while the others go on (the audit log's writer stopped);
 - a release adds a key (`schema_version`) to every agent event from the third day;
 - a release writes `data.progress` of progress updates as text instead of a number;
+- a release adds `data.hours_remaining` to progress updates, always 0.0 (a placeholder);
 - one task's later records name another project (Marcus #610);
 - a file's last lines are stamped a month ahead (a clock set wrong);
 - one process writes a burst of broken lines into its conversations file;
@@ -50,6 +51,7 @@ def inject(logs: Path, start: datetime) -> list[Fault]:
         _silence(logs / "data" / "audit_logs", start + timedelta(days=2)),
         *_new_key(logs / "logs" / "agent_events", changed_from),
         _retype(logs / "logs" / "agent_events", changed_from),
+        _placeholder(logs / "logs" / "agent_events"),
         _second_project(logs / "logs" / "conversations"),
         _future(logs, logs / "logs" / "agent_events"),
         *_broken_lines(logs),
@@ -119,6 +121,17 @@ def _retype(folder: Path, since: datetime) -> Fault:
 
     _rewrite(folder, as_text)
     return Fault("schema.type", "progress_update.data.progress", "agent_events")
+
+
+def _placeholder(folder: Path) -> Fault:
+    def constant(record: Record) -> Record:
+        data = record.get("data")
+        if record.get("event_type") == "progress_update" and isinstance(data, dict):
+            record["data"] = {**data, "hours_remaining": 0.0}
+        return record
+
+    _rewrite(folder, constant)
+    return Fault("placeholder", "progress_update.data.hours_remaining", "agent_events")
 
 
 def _second_project(folder: Path) -> Fault:

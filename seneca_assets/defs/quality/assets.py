@@ -9,8 +9,8 @@ from seneca_assets.defs.automation import follower
 from seneca_assets.defs.resources import LakeResource
 from seneca_assets.defs.tables import publish, table_key, table_spec
 from seneca_assets.lib.model.tables import TASK_EVENTS
-from seneca_assets.lib.quality.findings import findings, summary
-from seneca_assets.lib.quality.tables import DQ_FINDINGS
+from seneca_assets.lib.quality.findings import assess, summary
+from seneca_assets.lib.quality.tables import DQ_FINDINGS, DQ_PLACEHOLDERS
 from seneca_assets.lib.schemas import EVENTS, TableSpec
 
 CHECKED: tuple[TableSpec, ...] = (EVENTS, TASK_EVENTS)
@@ -22,23 +22,43 @@ CHECK = "no_quality_findings"
     name="dq_findings",
     specs=[
         table_spec(
-            DQ_FINDINGS,
+            table,
             group_name="quality",
-            deps=[table_key(table) for table in CHECKED],
+            deps=[table_key(checked) for checked in CHECKED],
             automation_condition=dg.AutomationCondition.eager(),
         )
+        for table in (DQ_FINDINGS, DQ_PLACEHOLDERS)
     ],
 )
 def dq_findings(context: dg.AssetExecutionContext, lake: LakeResource):
-    """Every data-quality check over bronze and silver (lib/quality): ops/dq_findings."""
+    """Every data-quality check over bronze and silver (lib/quality).
+
+    It writes ops/dq_findings, and the placeholder values analytics should leave out,
+    ops/dq_placeholders.
+    """
     store = lake.lake()
-    table = findings(store, datetime.now(UTC))
+    table, marked = assess(store, datetime.now(UTC))
     facts = {
         "errors": table.filter(pl.col("severity") == "error").height,
         "warnings": table.filter(pl.col("severity") == "warning").height,
         "summary": summary(table),
     }
     yield publish(context, store, DQ_FINDINGS, table, facts)
+    fields = [
+        f"{r['stream']} {r['kind']}.{r['field']} = {r['value']}"
+        for r in marked.iter_rows(named=True)
+    ]
+    yield publish(
+        context,
+        store,
+        DQ_PLACEHOLDERS,
+        marked,
+        {
+            "summary": "\n".join(
+                [f"{marked.height:,} placeholder field(s).", *(f"- {f}" for f in fields)]
+            )
+        },
+    )
 
 
 @dg.multi_asset_check(

@@ -12,6 +12,7 @@ from seneca_assets.lib.lake import Lake
 from seneca_assets.lib.model.fields import conform
 from seneca_assets.lib.model.tables import TASK_EVENTS
 from seneca_assets.lib.quality.consistency import tasks_in_two_projects
+from seneca_assets.lib.quality.placeholders import placeholders
 from seneca_assets.lib.quality.reliability import unreliable_files
 from seneca_assets.lib.quality.schema import schema_findings
 from seneca_assets.lib.quality.tables import DQ_FINDINGS
@@ -23,17 +24,16 @@ _EVENT_COLUMNS = (
 )  # fmt: skip
 
 
-def findings(lake: Lake, now: datetime) -> pl.DataFrame:
-    """ops/dq_findings: every check's findings over bronze and silver/task_events."""
+def assess(lake: Lake, now: datetime) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """ops/dq_findings and ops/dq_placeholders: every check over bronze and silver/task_events."""
     events = (
         lake.scan(EVENTS).select(_EVENT_COLUMNS).collect()
         if lake.exists(EVENTS)
         else EVENTS.empty().select(_EVENT_COLUMNS)
     )
-    task_events = lake.read(TASK_EVENTS) if lake.exists(TASK_EVENTS) else TASK_EVENTS.empty()
-    quarantine, files = (
+    task_events, quarantine, files = (
         lake.read(spec) if lake.exists(spec) else spec.empty()
-        for spec in (QUARANTINE, INGEST_FILES)
+        for spec in (TASK_EVENTS, QUARANTINE, INGEST_FILES)
     )
     rows = [
         *schema_findings(events),
@@ -42,7 +42,7 @@ def findings(lake: Lake, now: datetime) -> pl.DataFrame:
         *tasks_in_two_projects(task_events),
         *unreliable_files(events, quarantine, files),
     ]
-    return as_table(rows, now)
+    return as_table(rows, now), placeholders(events, now)
 
 
 def as_table(rows: list[dict[str, object]], now: datetime) -> pl.DataFrame:

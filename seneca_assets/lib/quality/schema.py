@@ -43,21 +43,25 @@ WITH top AS (
          unnest(json_keys(value)) AS sub
   FROM typed WHERE json_type(value) = 'OBJECT'
 ), fields AS (
-  SELECT event_id, stream, kind, event_time, field, json_type(value) AS type FROM typed
+  SELECT event_id, stream, kind, event_time, field, value FROM typed
   UNION ALL
   SELECT event_id, stream, kind, event_time, field || '.' || sub,
-         json_type(value, '$."' || replace(sub, '"', '\\"') || '"') FROM nested
+         json_extract(value, '$."' || replace(sub, '"', '\\"') || '"') FROM nested
 )
 SELECT event_id, stream, kind, event_time, field,
-       CASE WHEN type IN ('BIGINT', 'UBIGINT', 'DOUBLE') THEN 'number'
-            WHEN type = 'VARCHAR' THEN 'string'
-            ELSE lower(type) END AS type
+       CASE WHEN json_type(value) IN ('BIGINT', 'UBIGINT', 'DOUBLE') THEN 'number'
+            WHEN json_type(value) = 'VARCHAR' THEN 'string'
+            ELSE lower(json_type(value)) END AS type,
+       CASE WHEN json_type(value) IN ('OBJECT', 'ARRAY') THEN NULL ELSE value::VARCHAR END
+         AS value
 FROM fields
 """
 
 
 def fields(events: pl.DataFrame) -> pl.DataFrame:
-    """Every field of every event: `event_id`, `stream`, `kind`, `event_time`, `field`, `type`.
+    """Every field of every event, with its type and, for a scalar, its value as JSON text.
+
+    Columns: `event_id`, `stream`, `kind`, `event_time`, `field`, `type`, `value`.
 
     `events` needs `event_id`, `stream`, `kind`, `event_time` and `payload` (bronze/events).
     """
@@ -70,6 +74,7 @@ def fields(events: pl.DataFrame) -> pl.DataFrame:
                 "event_time": pl.Datetime("us", "UTC"),
                 "field": pl.String,
                 "type": pl.String,
+                "value": pl.String,
             }
         )
     return sql_frame(_FIELDS, {"events": events})

@@ -36,5 +36,24 @@ class FindingModel(TableModel):
     computed_at: UtcTime = pa.Field(description="When the checks ran.")
 
 
+class PlaceholderModel(TableModel):
+    """ops/dq_placeholders: a field that holds one value where its meaning says it should vary.
+
+    Analytics leave these values out: they look like measurements and are not.
+    """
+
+    stream: str = pa.Field(description="The stream.")
+    kind: str = pa.Field(description="The record kind (empty when the record has none).")
+    field: str = pa.Field(description="The field, `parent.child` for a nested one.")
+    value: str = pa.Field(description="The one value it holds, as JSON text.")
+    records: int = pa.Field(ge=0, description="Records that hold it.")
+    days: int = pa.Field(ge=0, description="Days they span.")
+    reason: str = pa.Field(description="Why it is taken for a placeholder (lib/quality).")
+    first_event: str = pa.Field(str_matches=HEX_ID, description="The first record holding it.")
+    first: UtcTime = pa.Field(description="Its time.")
+    computed_at: UtcTime = pa.Field(description="When the checks ran.")
+
+
 DQ_FINDINGS = TableSpec("ops/dq_findings", FindingModel)
-QUALITY_TABLES: tuple[TableSpec, ...] = (DQ_FINDINGS,)
+DQ_PLACEHOLDERS = TableSpec("ops/dq_placeholders", PlaceholderModel)
+QUALITY_TABLES: tuple[TableSpec, ...] = (DQ_FINDINGS, DQ_PLACEHOLDERS)
