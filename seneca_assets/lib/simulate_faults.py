@@ -10,7 +10,10 @@ way real installations are damaged, and returns what it did, so that the data-qu
 - one task's later records name another project (Marcus #610);
 - a file's last lines are stamped a month ahead (a clock set wrong);
 - one process writes a burst of broken lines into its conversations file;
-- the first day's agent events end in a half-written line (its process died mid-write).
+- the first day's agent events end in a half-written line (its process died mid-write);
+- one task's assignment is missing from the conversations log (realtime and the agent events
+  still have it);
+- the third day's agent events are written in naive local time two hours east of UTC.
 Lines are rewritten as JSON with the same keys in the same order, in every file of the stream
 (a conversations line and its `decisions_*` twin are damaged alike).
 """
@@ -55,8 +58,19 @@ def inject(logs: Path, start: datetime) -> list[Fault]:
         _second_project(logs / "logs" / "conversations"),
         _future(logs, logs / "logs" / "agent_events"),
         *_broken_lines(logs),
+        _missing_twin(logs / "logs" / "conversations"),
+        _naive_local(logs, logs / "logs" / "agent_events"),
     ]
     return faults
+
+
+def _lines(path: Path) -> list[str]:
+    """The file's lines, each with its newline.
+
+    Only a newline ends a line: JSON text may hold other Unicode line separators.
+    """
+    parts = path.read_text(encoding="utf-8").split("\n")
+    return [part + "\n" for part in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
 
 
 def _time(record: Record) -> datetime:
@@ -68,13 +82,14 @@ def _rewrite(folder: Path, change: Callable[[Record], Record | None]) -> int:
     """Apply `change` to every record of every file in `folder`; None drops the line."""
     touched = 0
     for path in sorted(folder.glob("*.jsonl")):
-        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+        lines = _lines(path)
         out = []
         for line in lines:
-            if not line.strip():
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:  # blank, or already broken by another fault
                 out.append(line)
                 continue
-            record = json.loads(line)
             new = change(dict(record))
             if new != record:
                 touched += 1
@@ -163,7 +178,7 @@ def _second_project(folder: Path) -> Fault:
 
 def _future(logs: Path, folder: Path) -> Fault:
     path = sorted(folder.glob("*.jsonl"))[-1]
-    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines = _lines(path)
     for i in range(len(lines) - FUTURE_LINES, len(lines)):
         record = json.loads(lines[i])
         record["timestamp"] = (_time(record) + FUTURE).isoformat()
@@ -179,14 +194,56 @@ def _broken_lines(logs: Path) -> list[Fault]:
     """Cut-off lines amid the first conversations file; a half-written end to day one's events."""
     burst = sorted((logs / "logs" / "conversations").glob("conversations_*.jsonl"))[0]
     tail = sorted((logs / "logs" / "agent_events").glob("*.jsonl"))[0]
-    lines = burst.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines = _lines(burst)
     middle = len(lines) // 2
     cut = [line[: len(line) // 2] + "\n" for line in lines[middle : middle + BROKEN_LINES]]
     burst.write_text("".join(lines[:middle] + cut + lines[middle:]), encoding="utf-8")
-    text = tail.read_text(encoding="utf-8")
-    last = text.splitlines()[-1]
-    tail.write_text(text + last[: len(last) // 2], encoding="utf-8")
+    last = _lines(tail)[-1].rstrip("\n")
+    with tail.open("a", encoding="utf-8") as out:
+        out.write(last[: len(last) // 2])
     return [
         Fault("reliability.quarantined_lines", burst.relative_to(logs).as_posix(), "conversations"),
         Fault("reliability.abandoned_tail", tail.relative_to(logs).as_posix(), "agent_events"),
     ]
+
+
+LOCAL_HOURS = 2
+
+
+def _missing_twin(folder: Path) -> Fault:
+    """Drop the conversations line (and its twin) that assigns the first task assigned twice."""
+    assigned: dict[str, int] = {}
+
+    def count(record: Record) -> Record:
+        if str(record.get("message", "")).startswith("Assigned task:"):
+            task = (record.get("metadata") or {}).get("task_id")
+            if task:
+                assigned[task] = assigned.get(task, 0) + 1
+        return record
+
+    _rewrite(folder, count)
+    task = sorted(assigned)[len(assigned) // 2]
+
+    def drop(record: Record) -> Record | None:
+        meta = record.get("metadata") or {}
+        if (
+            str(record.get("message", "")).startswith("Assigned task:")
+            and meta.get("task_id") == task
+        ):
+            return None
+        return record
+
+    _rewrite(folder, drop)
+    return Fault("consistency.missing_twin", task, "conversations")
+
+
+def _naive_local(logs: Path, folder: Path) -> Fault:
+    path = sorted(folder.glob("*.jsonl"))[2]
+    out = []
+    for line in _lines(path):
+        record = json.loads(line)
+        local = _time(record) + timedelta(hours=LOCAL_HOURS)
+        record["timestamp"] = local.replace(tzinfo=None).isoformat()
+        out.append(json.dumps(record, ensure_ascii=False) + "\n")
+    path.write_text("".join(out), encoding="utf-8")
+    return Fault("alignment.file_offset", path.relative_to(logs).as_posix(), "agent_events")

@@ -17,10 +17,12 @@ from seneca_assets.lib.quality.reliability import unreliable_files
 from seneca_assets.lib.quality.schema import schema_findings
 from seneca_assets.lib.quality.tables import DQ_FINDINGS
 from seneca_assets.lib.quality.timing import future_times, silent_streams
+from seneca_assets.lib.quality.twins import twin_findings
 from seneca_assets.lib.schemas import EVENTS, INGEST_FILES, QUARANTINE
 
 _EVENT_COLUMNS = (
-    "event_id", "stream", "kind", "event_time", "ingested_at", "source_file", "payload"
+    "event_id", "stream", "kind", "event_time", "ingested_at", "source_file", "payload",
+    "time_zone_assumed",
 )  # fmt: skip
 
 
@@ -41,6 +43,7 @@ def assess(lake: Lake, now: datetime) -> tuple[pl.DataFrame, pl.DataFrame]:
         *future_times(events),
         *tasks_in_two_projects(task_events),
         *unreliable_files(events, quarantine, files),
+        *twin_findings(task_events, events),
     ]
     return as_table(rows, now), placeholders(events, now)
 

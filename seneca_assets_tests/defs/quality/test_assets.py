@@ -54,7 +54,7 @@ def test_findings_are_surfaced_on_the_tables_they_concern(damaged: Path):
     bronze, silver = evaluations["bronze/events"], evaluations["silver/task_events"]
     assert not bronze.passed and bronze.severity == dg.AssetCheckSeverity.ERROR
     assert not silver.passed and silver.metadata["checks"].value == (
-        "consistency.task_in_two_projects"
+        "consistency.missing_twin, consistency.task_in_two_projects"
     )
     assert quality_automation.default_status == dg.DefaultSensorStatus.RUNNING
 

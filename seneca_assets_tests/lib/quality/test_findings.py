@@ -82,5 +82,7 @@ def test_every_injected_problem_is_found_with_its_evidence(damaged):
             assert shown.height == len(set(row["evidence"])) > 0, row["check"]
     retyped = table.filter(pl.col("check") == "schema.type").row(0, named=True)
     assert "as string" in retyped["observed"] and "as number" in retyped["expected"]
+    offset = table.filter(pl.col("check") == "alignment.file_offset").row(0, named=True)
+    assert "+2.0 h" in offset["observed"] and "UTC+02:00" in offset["observed"]
     silent = table.filter(pl.col("check") == "timeliness.silent_stream").row(0, named=True)
     assert (silent["window_end"] - silent["window_start"]).total_seconds() >= 30 * 3600
