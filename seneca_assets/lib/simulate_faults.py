@@ -13,7 +13,9 @@ way real installations are damaged, and returns what it did, so that the data-qu
 - the first day's agent events end in a half-written line (its process died mid-write);
 - one task's assignment is missing from the conversations log (realtime and the agent events
   still have it);
-- the third day's agent events are written in naive local time two hours east of UTC.
+- the third day's agent events are written in naive local time two hours east of UTC;
+- five of Marcus's thoughts are written without their `level`;
+- a line in the middle of the first day's audit log is stamped three hours early.
 Lines are rewritten as JSON with the same keys in the same order, in every file of the stream
 (a conversations line and its `decisions_*` twin are damaged alike).
 """
@@ -60,6 +62,8 @@ def inject(logs: Path, start: datetime) -> list[Fault]:
         *_broken_lines(logs),
         _missing_twin(logs / "logs" / "conversations"),
         _naive_local(logs, logs / "logs" / "agent_events"),
+        _partial(logs / "logs" / "conversations"),
+        _early_line(logs, logs / "data" / "audit_logs"),
     ]
     return faults
 
@@ -247,3 +251,33 @@ def _naive_local(logs: Path, folder: Path) -> Fault:
         out.append(json.dumps(record, ensure_ascii=False) + "\n")
     path.write_text("".join(out), encoding="utf-8")
     return Fault("alignment.file_offset", path.relative_to(logs).as_posix(), "agent_events")
+
+
+PARTIAL = 5
+
+
+def _partial(folder: Path) -> Fault:
+    """Every eleventh thought of Marcus's, five of them, loses its `level`."""
+    seen: dict[str, int] = {}
+
+    def strip(record: Record) -> Record:
+        if record.get("event") == "pm_thinking" and "level" in record:
+            key = json.dumps(record, sort_keys=True)  # a line and its twin count once
+            place = seen.setdefault(key, len(seen))
+            if place % 11 == 5 and place // 11 < PARTIAL:
+                record = {k: v for k, v in record.items() if k != "level"}
+        return record
+
+    _rewrite(folder, strip)
+    return Fault("completeness.missing_field", "pm_thinking.level", "conversations")
+
+
+def _early_line(logs: Path, folder: Path) -> Fault:
+    path = sorted(folder.glob("*.jsonl"))[0]
+    lines = _lines(path)
+    middle = len(lines) // 2
+    record = json.loads(lines[middle])
+    record["timestamp"] = (_time(record) - timedelta(hours=3)).isoformat()
+    lines[middle] = json.dumps(record, ensure_ascii=False) + "\n"
+    path.write_text("".join(lines), encoding="utf-8")
+    return Fault("timeliness.out_of_order", path.relative_to(logs).as_posix(), "audit")

@@ -11,18 +11,19 @@ from seneca_assets.lib.duck import hex_ids
 from seneca_assets.lib.lake import Lake
 from seneca_assets.lib.model.fields import conform
 from seneca_assets.lib.model.tables import TASK_EVENTS
+from seneca_assets.lib.quality.completeness import partial_records
 from seneca_assets.lib.quality.consistency import tasks_in_two_projects
 from seneca_assets.lib.quality.placeholders import placeholders
 from seneca_assets.lib.quality.reliability import unreliable_files
-from seneca_assets.lib.quality.schema import schema_findings
+from seneca_assets.lib.quality.schema import fields, schema_findings
 from seneca_assets.lib.quality.tables import DQ_FINDINGS
-from seneca_assets.lib.quality.timing import future_times, silent_streams
+from seneca_assets.lib.quality.timing import future_times, out_of_order, silent_streams
 from seneca_assets.lib.quality.twins import twin_findings
 from seneca_assets.lib.schemas import EVENTS, INGEST_FILES, QUARANTINE
 
 _EVENT_COLUMNS = (
-    "event_id", "stream", "kind", "event_time", "ingested_at", "source_file", "payload",
-    "time_zone_assumed",
+    "event_id", "stream", "kind", "event_time", "ingested_at", "source_file", "line_number",
+    "payload", "time_zone_assumed",
 )  # fmt: skip
 
 
@@ -37,15 +38,18 @@ def assess(lake: Lake, now: datetime) -> tuple[pl.DataFrame, pl.DataFrame]:
         lake.read(spec) if lake.exists(spec) else spec.empty()
         for spec in (TASK_EVENTS, QUARANTINE, INGEST_FILES)
     )
+    seen = fields(events)
     rows = [
-        *schema_findings(events),
+        *schema_findings(events, seen),
+        *partial_records(events, seen),
         *silent_streams(events),
         *future_times(events),
+        *out_of_order(events),
         *tasks_in_two_projects(task_events),
         *unreliable_files(events, quarantine, files),
         *twin_findings(task_events, events),
     ]
-    return as_table(rows, now), placeholders(events, now)
+    return as_table(rows, now), placeholders(seen, now)
 
 
 def as_table(rows: list[dict[str, object]], now: datetime) -> pl.DataFrame:

@@ -20,19 +20,15 @@ from datetime import datetime
 import polars as pl
 
 from seneca_assets.lib.model.fields import conform
-from seneca_assets.lib.quality.schema import fields
 from seneca_assets.lib.quality.tables import DQ_PLACEHOLDERS
 
 MIN_RECORDS = 30
 MIN_DAYS = 2
 
 
-def placeholders(events: pl.DataFrame, now: datetime) -> pl.DataFrame:
-    """ops/dq_placeholders rows from bronze events.
-
-    `events` needs `event_id`, `stream`, `kind`, `event_time` and `payload`.
-    """
-    seen = fields(events).filter(pl.col("value").is_not_null() & (pl.col("type") != "null"))
+def placeholders(seen: pl.DataFrame, now: datetime) -> pl.DataFrame:
+    """ops/dq_placeholders rows from the fields of bronze events (`schema.fields`)."""
+    seen = seen.filter(pl.col("value").is_not_null() & (pl.col("type") != "null"))
     parent = pl.col("field").str.replace(r"\.?[^.]+$", "")
     summary = (
         seen.group_by("stream", "kind", "field")

@@ -80,9 +80,11 @@ def fields(events: pl.DataFrame) -> pl.DataFrame:
     return sql_frame(_FIELDS, {"events": events})
 
 
-def schema_findings(events: pl.DataFrame) -> list[dict[str, object]]:
-    """New, vanished and retyped fields per stream and kind, each with its first evidence."""
-    seen = fields(events)
+def schema_findings(events: pl.DataFrame, seen: pl.DataFrame) -> list[dict[str, object]]:
+    """New, vanished and retyped fields per stream and kind, each with its first evidence.
+
+    `seen` is `fields(events)`.
+    """
     records = events.select("event_id", "stream", pl.col("kind").fill_null(""), "event_time").sort(
         "event_time", "event_id"
     )

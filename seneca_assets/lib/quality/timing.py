@@ -9,6 +9,9 @@
   rates, such a gap would have a chance below e^-EXPECTED_EVENTS.
 - **A future time**: an event stamped more than FUTURE_TOLERANCE after it was ingested; one
   finding per file, with its first events as evidence.
+- **Out of order**: a line stamped more than ORDER_TOLERANCE before the line above it in its
+  file (Marcus appends as things happen; a jump back is a clock set back, or lines mixed in
+  from elsewhere); one finding per file.
 """
 
 from __future__ import annotations
@@ -25,7 +28,9 @@ agents' work have long natural lulls, and a stopped writer leaves a longer one."
 EXPECTED_EVENTS = 20.0
 OTHERS_ACTIVE = 20
 FUTURE_TOLERANCE = timedelta(minutes=5)
+ORDER_TOLERANCE = timedelta(minutes=1)
 CHECK_SILENT, CHECK_FUTURE = "timeliness.silent_stream", "timeliness.future_time"
+CHECK_ORDER = "timeliness.out_of_order"
 _HOUR = timedelta(hours=1)
 
 
@@ -151,3 +156,44 @@ def future_times(events: pl.DataFrame) -> list[dict[str, object]]:
 
 def _hours(span: timedelta) -> str:
     return f"{span.total_seconds() / 3600:,.1f} h"
+
+
+def out_of_order(events: pl.DataFrame) -> list[dict[str, object]]:
+    """Lines stamped well before the line above them, by file.
+
+    `events` needs `event_id`, `stream`, `event_time`, `source_file`, `line_number`.
+    """
+    back = (
+        events.sort("source_file", "line_number")
+        .with_columns(before=pl.col("event_time").shift(1).over("source_file"))
+        .filter(pl.col("before") - pl.col("event_time") > ORDER_TOLERANCE)
+    )
+    rows = (
+        back.group_by("stream", "source_file")
+        .agg(
+            count=pl.len(),
+            most=(pl.col("before") - pl.col("event_time")).max(),
+            start=pl.col("event_time").min(),
+            end=pl.col("before").max(),
+            lines=pl.col("line_number").sort().head(5),
+            evidence=pl.col("event_id").sort_by("line_number").head(10),
+        )
+        .sort("source_file")
+    )
+    return [
+        {
+            "check": CHECK_ORDER,
+            "severity": "warning",
+            "stream": row["stream"],
+            "table": "bronze/events",
+            "subject_kind": "file",
+            "subject": row["source_file"],
+            "window_start": row["start"],
+            "window_end": row["end"],
+            "observed": f"{row['count']:,} line(s) stamped up to {_hours(row['most'])} before "
+            f"the line above (lines {', '.join(f'{n:,}' for n in row['lines'])})",
+            "expected": f"lines in time order, within {ORDER_TOLERANCE}",
+            "evidence": row["evidence"],
+        }
+        for row in rows.iter_rows(named=True)
+    ]
