@@ -10,7 +10,8 @@ from seneca_assets.defs.resources import LakeResource
 from seneca_assets.defs.tables import publish, table_key, table_spec
 from seneca_assets.lib.model.tables import TASK_EVENTS
 from seneca_assets.lib.quality.findings import assess, summary
-from seneca_assets.lib.quality.tables import DQ_FINDINGS, DQ_PLACEHOLDERS
+from seneca_assets.lib.quality.scores import summary as scores_summary
+from seneca_assets.lib.quality.tables import DQ_FINDINGS, DQ_PLACEHOLDERS, DQ_SCORES
 from seneca_assets.lib.schemas import EVENTS, TableSpec
 
 CHECKED: tuple[TableSpec, ...] = (EVENTS, TASK_EVENTS)
@@ -27,23 +28,27 @@ CHECK = "no_quality_findings"
             deps=[table_key(checked) for checked in CHECKED],
             automation_condition=dg.AutomationCondition.eager(),
         )
-        for table in (DQ_FINDINGS, DQ_PLACEHOLDERS)
+        for table in (DQ_FINDINGS, DQ_SCORES, DQ_PLACEHOLDERS)
     ],
 )
 def dq_findings(context: dg.AssetExecutionContext, lake: LakeResource):
     """Every data-quality check over bronze and silver (lib/quality).
 
-    It writes ops/dq_findings, and the placeholder values analytics should leave out,
-    ops/dq_placeholders.
+    It writes ops/dq_findings, the scores per stream and day (ops/dq_scores), and the
+    placeholder values analytics should leave out (ops/dq_placeholders).
     """
     store = lake.lake()
-    table, marked = assess(store, datetime.now(UTC))
+    found = assess(store, datetime.now(UTC))
+    table, marked = found.findings, found.placeholders
     facts = {
         "errors": table.filter(pl.col("severity") == "error").height,
         "warnings": table.filter(pl.col("severity") == "warning").height,
         "summary": summary(table),
     }
     yield publish(context, store, DQ_FINDINGS, table, facts)
+    yield publish(
+        context, store, DQ_SCORES, found.scores, {"summary": scores_summary(found.scores)}
+    )
     fields = [
         f"{r['stream']} {r['kind']}.{r['field']} = {r['value']}"
         for r in marked.iter_rows(named=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 import polars as pl
@@ -16,6 +17,7 @@ from seneca_assets.lib.quality.consistency import tasks_in_two_projects
 from seneca_assets.lib.quality.placeholders import placeholders
 from seneca_assets.lib.quality.reliability import unreliable_files
 from seneca_assets.lib.quality.schema import fields, schema_findings
+from seneca_assets.lib.quality.scores import scores
 from seneca_assets.lib.quality.tables import DQ_FINDINGS
 from seneca_assets.lib.quality.timing import future_times, out_of_order, silent_streams
 from seneca_assets.lib.quality.twins import twin_findings
@@ -27,8 +29,17 @@ _EVENT_COLUMNS = (
 )  # fmt: skip
 
 
-def assess(lake: Lake, now: datetime) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """ops/dq_findings and ops/dq_placeholders: every check over bronze and silver/task_events."""
+@dataclass(frozen=True)
+class Assessment:
+    """What the checks found: the three data-quality tables."""
+
+    findings: pl.DataFrame
+    scores: pl.DataFrame
+    placeholders: pl.DataFrame
+
+
+def assess(lake: Lake, now: datetime) -> Assessment:
+    """Every check over bronze and silver/task_events: findings, scores and placeholders."""
     events = (
         lake.scan(EVENTS).select(_EVENT_COLUMNS).collect()
         if lake.exists(EVENTS)
@@ -49,7 +60,8 @@ def assess(lake: Lake, now: datetime) -> tuple[pl.DataFrame, pl.DataFrame]:
         *unreliable_files(events, quarantine, files),
         *twin_findings(task_events, events),
     ]
-    return as_table(rows, now), placeholders(seen, now)
+    table = as_table(rows, now)
+    return Assessment(table, scores(events, table, quarantine, now), placeholders(seen, now))
 
 
 def as_table(rows: list[dict[str, object]], now: datetime) -> pl.DataFrame:

@@ -221,7 +221,7 @@ def _retyped(seen: pl.DataFrame) -> list[dict[str, object]]:
 def _finding(check: str, row: dict, observed: str, expected: str) -> dict[str, object]:
     return {
         "check": check,
-        "severity": "warning",
+        "severity": "info" if check == CHECK_NEW else "warning",
         "stream": row["stream"],
         "table": "bronze/events",
         "subject_kind": "field",

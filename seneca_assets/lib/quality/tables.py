@@ -54,6 +54,32 @@ class PlaceholderModel(TableModel):
     computed_at: UtcTime = pa.Field(description="When the checks ran.")
 
 
+class ScoreModel(TableModel):
+    """ops/dq_scores: how sound one stream's records of one day are, on four dimensions.
+
+    1.0 is untouched by any finding; each score is one less the share of the day's records (or
+    of the day, for a silence) the findings of its dimension touch (lib/quality/scores.py).
+    """
+
+    stream: str = pa.Field(description="The stream.")
+    day: UtcTime = pa.Field(description="The day (UTC) of the records' times.")
+    events: int = pa.Field(ge=0, description="Records of the stream that day.")
+    quarantined: int = pa.Field(ge=0, description="Lines quarantined that day (by ingestion).")
+    findings: int = pa.Field(ge=0, description="Findings that touch the day.")
+    completeness: float = pa.Field(
+        ge=0, le=1, description="Silences, missing fields and missing twins."
+    )
+    validity: float = pa.Field(
+        ge=0, le=1, description="Schema changes, quarantined lines and broken files."
+    )
+    consistency: float = pa.Field(
+        ge=0, le=1, description="Tasks in two projects and files off their twins."
+    )
+    timeliness: float = pa.Field(ge=0, le=1, description="Future times and lines out of order.")
+    computed_at: UtcTime = pa.Field(description="When the checks ran.")
+
+
 DQ_FINDINGS = TableSpec("ops/dq_findings", FindingModel)
+DQ_SCORES = TableSpec("ops/dq_scores", ScoreModel)
 DQ_PLACEHOLDERS = TableSpec("ops/dq_placeholders", PlaceholderModel)
-QUALITY_TABLES: tuple[TableSpec, ...] = (DQ_FINDINGS, DQ_PLACEHOLDERS)
+QUALITY_TABLES: tuple[TableSpec, ...] = (DQ_FINDINGS, DQ_SCORES, DQ_PLACEHOLDERS)

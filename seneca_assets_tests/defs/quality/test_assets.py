@@ -44,10 +44,12 @@ def test_findings_are_surfaced_on_the_tables_they_concern(damaged: Path):
     ).resolve_job_def("quality")
     result = job.execute_in_process()
     assert result.success  # a failed check is a finding, not a failed run
-    findings, marked = result.asset_materializations_for_node("dq_findings")
-    materialization = findings if findings.asset_key.path[-1] == "dq_findings" else marked
-    placeholders = marked if materialization is findings else findings
-    assert "placeholder field(s)" in placeholders.metadata["summary"].value
+    written = {
+        m.asset_key.path[-1]: m for m in result.asset_materializations_for_node("dq_findings")
+    }
+    materialization = written["dq_findings"]
+    assert "placeholder field(s)" in written["dq_placeholders"].metadata["summary"].value
+    assert "stream-days scored" in written["dq_scores"].metadata["summary"].value
     assert "timeliness.silent_stream" in materialization.metadata["summary"].value
     assert materialization.metadata["errors"].value >= 3
     evaluations = {e.asset_key.to_user_string(): e for e in result.get_asset_check_evaluations()}

@@ -11,7 +11,7 @@ import pytest
 
 from seneca_assets.lib.lake import Lake
 from seneca_assets.lib.quality.findings import assess, summary
-from seneca_assets.lib.quality.tables import DQ_FINDINGS, DQ_PLACEHOLDERS
+from seneca_assets.lib.quality.tables import DQ_FINDINGS, DQ_PLACEHOLDERS, DQ_SCORES
 from seneca_assets.lib.schemas import EVENTS
 from seneca_assets.lib.simulate import simulate_deployment
 from seneca_assets.lib.simulate_faults import Fault, inject
@@ -40,18 +40,19 @@ was taken): nothing in the records can tell it from a placeholder until it moves
 @pytest.fixture(scope="module")
 def clean(tmp_path_factory: pytest.TempPathFactory) -> tuple[pl.DataFrame, pl.DataFrame]:
     lake, _ = _lake(tmp_path_factory.mktemp("clean"), damaged=False)
-    return assess(lake, NOW)
+    found = assess(lake, NOW)
+    return found.findings, found.placeholders, found.scores
 
 
 @pytest.fixture(scope="module")
 def damaged(tmp_path_factory: pytest.TempPathFactory):
     lake, faults = _lake(tmp_path_factory.mktemp("damaged"), damaged=True)
-    table, marked = assess(lake, NOW)
-    return table, faults, lake, marked
+    found = assess(lake, NOW)
+    return found.findings, faults, lake, found.placeholders, found.scores
 
 
 def test_the_clean_corpus_yields_no_finding(clean):
-    clean, marked = clean
+    clean, marked, _ = clean
     assert clean.schema == DQ_FINDINGS.schema
     assert clean.is_empty(), clean.select("check", "subject", "observed").rows()
     assert summary(clean) == "No findings: every check passed."
@@ -61,7 +62,7 @@ def test_the_clean_corpus_yields_no_finding(clean):
 
 
 def test_every_injected_problem_is_found_with_its_evidence(damaged):
-    table, faults, lake, marked = damaged
+    table, faults, lake, marked, _ = damaged
     DQ_FINDINGS.model.validate(table)
     placeholders = {
         (s, f"{k}.{f}") for s, k, f in marked.select("stream", "kind", "field").iter_rows()
@@ -86,3 +87,22 @@ def test_every_injected_problem_is_found_with_its_evidence(damaged):
     assert "+2.0 h" in offset["observed"] and "UTC+02:00" in offset["observed"]
     silent = table.filter(pl.col("check") == "timeliness.silent_stream").row(0, named=True)
     assert (silent["window_end"] - silent["window_start"]).total_seconds() >= 30 * 3600
+
+
+def test_scores_are_perfect_on_clean_days_and_mark_the_damaged_ones(clean, damaged):
+    _, _, perfect = clean
+    DQ_SCORES.model.validate(perfect)
+    dims = ["completeness", "validity", "consistency", "timeliness"]
+    assert perfect.height > 0
+    assert perfect.select(pl.min_horizontal(dims).min()).item() == 1.0
+    scores = damaged[4]
+    DQ_SCORES.model.validate(scores)
+    by = {(r["stream"], r["day"].day): r for r in scores.iter_rows(named=True)}
+    # The audit log was silent from day 3 (Nov 4) 00:00 for 30 hours.
+    assert by["audit", 4]["completeness"] <= 0.05
+    assert by["audit", 2]["completeness"] == 1.0
+    # Day 3's agent events were written two hours off: every one of its records is touched.
+    assert by["agent_events", 4]["consistency"] < 0.5
+    assert by["agent_events", 2]["consistency"] == 1.0
+    # The burst of broken lines and the half-written tail count against validity.
+    assert min(r["validity"] for r in scores.iter_rows(named=True) if r["quarantined"]) < 1.0
