@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from seneca_assets.defs.automation import INGESTED_FRESH
 from seneca_assets.defs.resources import LakeResource
 from seneca_assets.defs.tables import table_key, table_spec
 from seneca_assets.lib.ingest import QUARANTINE_SHARE_WARN, bronze_health, ingest
@@ -16,7 +17,10 @@ QUARANTINE_KEY = table_key(QUARANTINE)
 
 @dg.multi_asset(
     name="bronze_ingestion",
-    specs=[table_spec(t) for t in (EVENTS, QUARANTINE, INGEST_FILES, REDACTIONS)],
+    specs=[
+        table_spec(t, freshness_policy=INGESTED_FRESH if t is EVENTS else None)
+        for t in (EVENTS, QUARANTINE, INGEST_FILES, REDACTIONS)
+    ],
     check_specs=[
         dg.AssetCheckSpec("no_duplicate_event_ids", asset=EVENTS_KEY),
         dg.AssetCheckSpec("quarantine_share_below_1pct", asset=QUARANTINE_KEY),

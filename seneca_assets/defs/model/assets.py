@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from seneca_assets.defs.automation import MODELLED_FRESH
 from seneca_assets.defs.ingest.assets import EVENTS_KEY
 from seneca_assets.defs.resources import LakeResource
 from seneca_assets.defs.tables import table_key, table_spec
@@ -60,6 +61,7 @@ def _checks(table: TableSpec) -> list[dg.AssetCheckSpec]:
             group_name="silver",
             deps=[EVENTS_KEY],
             automation_condition=dg.AutomationCondition.eager(),
+            freshness_policy=MODELLED_FRESH,
         )
         for t in SILVER_TABLES
     ],

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import dagster as dg
 import polars as pl
 
-from seneca_assets.defs.automation import follower
+from seneca_assets.defs.automation import CHECKED_FRESH, follower
 from seneca_assets.defs.resources import LakeResource
 from seneca_assets.defs.tables import publish, table_key, table_spec
 from seneca_assets.lib.model.tables import TASK_EVENTS
@@ -27,6 +27,7 @@ CHECK = "no_quality_findings"
             group_name="quality",
             deps=[table_key(checked) for checked in CHECKED],
             automation_condition=dg.AutomationCondition.eager(),
+            freshness_policy=CHECKED_FRESH,
         )
         for table in (DQ_FINDINGS, DQ_SCORES, DQ_PLACEHOLDERS)
     ],

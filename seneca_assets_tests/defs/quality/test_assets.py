@@ -89,3 +89,15 @@ def test_seneca_quality_on_a_lake_never_checked_says_so(tmp_path: Path, capsys):
     (tmp_path / "lake").mkdir()
     assert main(["quality", "--lake", str(tmp_path / "lake")]) == 2
     assert "seneca run" in capsys.readouterr().err
+
+
+def test_the_main_assets_carry_freshness_policies():
+    from seneca_assets.definitions import defs
+
+    graph = defs().resolve_asset_graph()
+    windows = {
+        key: graph.get(dg.AssetKey.from_user_string(key)).freshness_policy
+        for key in ("bronze/events", "silver/messages", "silver/tasks", "ops/dq_findings")
+    }
+    assert all(windows.values()), windows
+    assert windows["bronze/events"].fail_window.to_timedelta().total_seconds() == 2 * 3600
