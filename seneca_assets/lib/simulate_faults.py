@@ -15,13 +15,15 @@ way real installations are damaged, and returns what it did, so that the data-qu
   still have it);
 - the third day's agent events are written in naive local time two hours east of UTC;
 - five of Marcus's thoughts are written without their `level`;
-- a line in the middle of the first day's audit log is stamped three hours early.
+- a line in the middle of the first day's audit log is stamped three hours early;
+- Seneca's own event log is flooded: 600 copies of one metric line within an hour.
 Lines are rewritten as JSON with the same keys in the same order, in every file of the stream
 (a conversations line and its `decisions_*` twin are damaged alike).
 """
 
 from __future__ import annotations
 
+import heapq
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -64,6 +66,7 @@ def inject(logs: Path, start: datetime) -> list[Fault]:
         _naive_local(logs, logs / "logs" / "agent_events"),
         _partial(logs / "logs" / "conversations"),
         _early_line(logs, logs / "data" / "audit_logs"),
+        _flood(logs / "seneca"),
     ]
     return faults
 
@@ -281,3 +284,21 @@ def _early_line(logs: Path, folder: Path) -> Fault:
     lines[middle] = json.dumps(record, ensure_ascii=False) + "\n"
     path.write_text("".join(lines), encoding="utf-8")
     return Fault("timeliness.out_of_order", path.relative_to(logs).as_posix(), "audit")
+
+
+FLOOD = 600
+
+
+def _flood(folder: Path) -> Fault:
+    """600 copies (a second apart, from noon) of the fourth day's first metric line, in order."""
+    path = sorted(folder.glob("*.jsonl"))[3]
+    lines = _lines(path)
+    metric = next(json.loads(line) for line in lines if '"metric"' in line)
+    noon = _time(metric).replace(hour=12, minute=0, second=0, microsecond=0)
+    copies = [
+        json.dumps({**metric, "timestamp": (noon + timedelta(seconds=k)).isoformat()}) + "\n"
+        for k in range(FLOOD)
+    ]
+    merged = heapq.merge(lines, copies, key=lambda line: _time(json.loads(line)))
+    path.write_text("".join(merged), encoding="utf-8")
+    return Fault("completeness.volume", "seneca_events", "seneca_events")

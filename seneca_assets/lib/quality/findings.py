@@ -19,7 +19,7 @@ from seneca_assets.lib.quality.reliability import unreliable_files
 from seneca_assets.lib.quality.schema import fields, schema_findings
 from seneca_assets.lib.quality.scores import scores
 from seneca_assets.lib.quality.tables import DQ_FINDINGS
-from seneca_assets.lib.quality.timing import future_times, out_of_order, silent_streams
+from seneca_assets.lib.quality.timing import future_times, out_of_order, silent_streams, volume
 from seneca_assets.lib.quality.twins import twin_findings
 from seneca_assets.lib.schemas import EVENTS, INGEST_FILES, QUARANTINE
 
@@ -54,6 +54,7 @@ def assess(lake: Lake, now: datetime) -> Assessment:
         *schema_findings(events, seen),
         *partial_records(events, seen),
         *silent_streams(events),
+        *volume(events, now),
         *future_times(events),
         *out_of_order(events),
         *tasks_in_two_projects(task_events),
