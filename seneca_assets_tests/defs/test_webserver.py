@@ -25,6 +25,7 @@ from seneca_assets.lib.export import table_named
 from seneca_assets.lib.gold_tables import ACTIVITY_HOURLY, METRICS_HOURLY
 from seneca_assets.lib.lake import Lake
 from seneca_assets.lib.model.tables import METRICS
+from seneca_assets.lib.quality.tables import QUALITY_TABLES
 from seneca_assets.lib.simulate import simulate_deployment
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -202,9 +203,9 @@ PARTITIONS = """
 """
 
 
-ANALYTICS = """
+SUMMARIES = """
 {
-  assetNodes(group: {groupName: "analytics", repositoryName: "__repository__",
+  assetNodes(group: {groupName: "GROUP", repositoryName: "__repository__",
                      repositoryLocationName: "seneca"}) {
     assetKey { path }
     assetMaterializations(limit: 1) {
@@ -242,12 +243,16 @@ def test_the_ui_shows_the_rollup_partitions_that_seneca_run_built(tmp_path: Path
 
     with _serve(env) as port:
         nodes = _graphql(port, PARTITIONS)["data"]["assetNodes"]
-        analytics = _graphql(port, ANALYTICS)["data"]["assetNodes"]
-    # Every analytics table was built by seneca run, and its summary is in the UI.
+        analytics = _graphql(port, SUMMARIES.replace("GROUP", "analytics"))["data"]["assetNodes"]
+        quality = _graphql(port, SUMMARIES.replace("GROUP", "quality"))["data"]["assetNodes"]
+    # Every analytics and data-quality table was built by seneca run; its summary is in the UI.
     assert {"/".join(node["assetKey"]["path"]) for node in analytics} == {
         spec.name for spec in ANALYTICS_TABLES
     }
-    for node in analytics:
+    assert {"/".join(node["assetKey"]["path"]) for node in quality} == {
+        spec.name for spec in QUALITY_TABLES
+    }
+    for node in analytics + quality:
         (latest,) = node["assetMaterializations"]
         entries = {entry["label"]: entry for entry in latest["metadataEntries"]}
         assert entries["summary"]["mdStr"].strip(), node["assetKey"]
