@@ -1,7 +1,8 @@
 """Cross-stream twins: the same happening as each stream recorded it, and when they disagree.
 
 Marcus records an assignment in the conversations log and again in the realtime log and the
-agent events; a progress report in conversations and in the agent events. silver/task_events
+agent events; a progress report in conversations and in the agent events; and the audit log
+records the tool call that caused an assignment or a blocker. silver/task_events
 keeps every witness's fact, so each fact of a witness stream (WITNESSES) is paired with the
 conversations fact of the same task, kind and agent nearest in time (within MAX_OFFSET).
 - **Temporal alignment**: per witness file, the median offset of its facts from their twins. A
@@ -20,7 +21,13 @@ from datetime import timedelta
 import numpy as np
 import polars as pl
 
-WITNESSES = {"realtime": ("assigned",), "agent_events": ("assigned", "progress", "completed")}
+WITNESSES = {
+    "realtime": ("assigned",),
+    "agent_events": ("assigned", "progress", "completed"),
+    "audit": ("assigned", "blocker"),
+}
+"""Each witness stream and the steps it records; the audit log's are the tool calls that caused
+them (`request_next_task` an assignment, `report_blocker` a blocker)."""
 REFERENCE = "conversations"
 MAX_OFFSET = timedelta(hours=14)
 MAX_SKEW = timedelta(minutes=5)
