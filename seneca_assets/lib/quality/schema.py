@@ -52,14 +52,14 @@ SELECT event_id, stream, kind, event_time, field,
        CASE WHEN json_type(value) IN ('BIGINT', 'UBIGINT', 'DOUBLE') THEN 'number'
             WHEN json_type(value) = 'VARCHAR' THEN 'string'
             ELSE lower(json_type(value)) END AS type,
-       CASE WHEN json_type(value) IN ('OBJECT', 'ARRAY') THEN NULL ELSE value::VARCHAR END
+       CASE WHEN json_type(value) IN ('BIGINT', 'UBIGINT', 'DOUBLE') THEN value::VARCHAR END
          AS value
 FROM fields
 """
 
 
 def fields(events: pl.DataFrame) -> pl.DataFrame:
-    """Every field of every event, with its type and, for a scalar, its value as JSON text.
+    """Every field of every event, with its type and, for a number, its value as JSON text.
 
     Columns: `event_id`, `stream`, `kind`, `event_time`, `field`, `type`, `value`.
 
