@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import polars as pl
 
+from seneca_assets.lib.quality.finding import Finding
+
 USUAL_SHARE = 0.95
 MIN_RECORDS = 50
 CHECK_PARTIAL = "completeness.missing_field"
 
 
-def partial_records(events: pl.DataFrame, seen: pl.DataFrame) -> list[dict[str, object]]:
+def partial_records(events: pl.DataFrame, seen: pl.DataFrame) -> list[Finding]:
     """Findings per stream, kind and field.
 
     `events`: bronze `event_id`, `stream`, `kind`, `event_time`; `seen`: their fields
@@ -57,19 +59,19 @@ def partial_records(events: pl.DataFrame, seen: pl.DataFrame) -> list[dict[str, 
         .sort("stream", "kind", "field")
     )
     return [
-        {
-            "check": CHECK_PARTIAL,
-            "severity": "warning",
-            "stream": row["stream"],
-            "table": "bronze/events",
-            "subject_kind": "field",
-            "subject": f"{row['kind'] or '(no kind)'}.{row['field']}",
-            "window_start": row["start"],
-            "window_end": row["end"],
-            "observed": f"{row['count']:,} record(s) without `{row['field']}`",
-            "expected": f"`{row['field']}`, as in {row['held']:,} of the kind's "
+        Finding(
+            check=CHECK_PARTIAL,
+            severity="warning",
+            stream=row["stream"],
+            table="bronze/events",
+            subject_kind="field",
+            subject=f"{row['kind'] or '(no kind)'}.{row['field']}",
+            window_start=row["start"],
+            window_end=row["end"],
+            observed=f"{row['count']:,} record(s) without `{row['field']}`",
+            expected=f"`{row['field']}`, as in {row['held']:,} of the kind's "
             f"{row['total']:,} records",
-            "evidence": row["evidence"],
-        }
+            evidence=row["evidence"],
+        )
         for row in lacking.iter_rows(named=True)
     ]

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import polars as pl
 
+from seneca_assets.lib.quality.finding import Finding
+
 CHECK_TWO_PROJECTS = "consistency.task_in_two_projects"
 
 
-def tasks_in_two_projects(task_events: pl.DataFrame) -> list[dict[str, object]]:
+def tasks_in_two_projects(task_events: pl.DataFrame) -> list[Finding]:
     """Tasks named with two or more project ids. `task_events`: silver/task_events rows."""
     named = task_events.filter(pl.col("project_id").is_not_null()).sort("event_time")
     firsts = named.group_by("task_id", "project_id").agg(
@@ -37,22 +39,22 @@ def tasks_in_two_projects(task_events: pl.DataFrame) -> list[dict[str, object]]:
         .sort("task_id")
     )
     return [
-        {
-            "check": CHECK_TWO_PROJECTS,
-            "severity": "error",
-            "stream": None,
-            "table": "silver/task_events",
-            "subject_kind": "task",
-            "subject": row["task_id"],
-            "window_start": row["start"],
-            "window_end": row["end"],
-            "observed": "named in projects "
+        Finding(
+            check=CHECK_TWO_PROJECTS,
+            severity="error",
+            stream=None,
+            table="silver/task_events",
+            subject_kind="task",
+            subject=row["task_id"],
+            window_start=row["start"],
+            window_end=row["end"],
+            observed="named in projects "
             + ", ".join(
                 f"{p} ({n:,} record(s), first from {s})"
                 for p, n, s in zip(row["projects"], row["records"], row["sources"], strict=True)
             ),
-            "expected": "one project",
-            "evidence": row["evidence"][:10],
-        }
+            expected="one project",
+            evidence=row["evidence"][:10],
+        )
         for row in split.iter_rows(named=True)
     ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 
 import polars as pl
@@ -14,6 +14,7 @@ from seneca_assets.lib.model.fields import conform
 from seneca_assets.lib.model.tables import TASK_EVENTS
 from seneca_assets.lib.quality.completeness import partial_records
 from seneca_assets.lib.quality.consistency import tasks_in_two_projects
+from seneca_assets.lib.quality.finding import Finding
 from seneca_assets.lib.quality.placeholders import placeholders
 from seneca_assets.lib.quality.reliability import unreliable_files
 from seneca_assets.lib.quality.schema import fields, schema_findings
@@ -49,7 +50,7 @@ def assess(lake: Lake, now: datetime) -> Assessment:
         lake.read(spec) if lake.exists(spec) else spec.empty()
         for spec in (TASK_EVENTS, QUARANTINE, INGEST_FILES)
     )
-    rows: list[dict[str, object]] = []
+    rows: list[Finding] = []
     marked = []
     # The fields of every event, a stream at a time (each check compares within a stream):
     # exploding every payload at once held 18 GB for 2.3 M events.
@@ -72,13 +73,13 @@ def assess(lake: Lake, now: datetime) -> Assessment:
     return Assessment(table, scores(events, table, quarantine, now), found.sort(found.columns[:3]))
 
 
-def as_table(rows: list[dict[str, object]], now: datetime) -> pl.DataFrame:
-    """Finding rows as the table: identities from check, subject and start; sorted."""
+def as_table(found: list[Finding], now: datetime) -> pl.DataFrame:
+    """Findings as the table: identities from check, subject and start; sorted."""
     schema = DQ_FINDINGS.schema
-    if not rows:
+    if not found:
         return DQ_FINDINGS.empty()
     frame = pl.DataFrame(
-        rows,
+        [{**asdict(finding), "evidence": list(finding.evidence)} for finding in found],
         schema={k: v for k, v in schema.items() if k not in ("finding_id", "computed_at")},
     ).with_columns(computed_at=pl.lit(now))
     frame = frame.with_columns(hex_ids(frame, ["check", "subject", "window_start"], "finding_id"))

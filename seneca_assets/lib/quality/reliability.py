@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from seneca_assets.lib.quality.finding import Finding
+
 MIN_QUARANTINED = 3
 MAX_SHARE = 0.01
 CHECK_QUARANTINE, CHECK_TAIL = "reliability.quarantined_lines", "reliability.abandoned_tail"
@@ -20,7 +22,7 @@ CHECK_QUARANTINE, CHECK_TAIL = "reliability.quarantined_lines", "reliability.aba
 
 def unreliable_files(
     events: pl.DataFrame, quarantine: pl.DataFrame, files: pl.DataFrame
-) -> list[dict[str, object]]:
+) -> list[Finding]:
     """Findings per file.
 
     `events`: bronze `event_id`, `source_file`; `quarantine`: bronze/quarantine; `files`:
@@ -50,20 +52,17 @@ def unreliable_files(
         .sort("source_file")
     )
     out = [
-        {
-            "check": CHECK_QUARANTINE,
-            "severity": "error",
-            "stream": row["stream"],
-            "table": "bronze/quarantine",
-            "subject_kind": "file",
-            "subject": row["source_file"],
-            "window_start": None,
-            "window_end": None,
-            "observed": f"{row['quarantined']:,} of its {row['quarantined'] + row['stored']:,} "
+        Finding(
+            check=CHECK_QUARANTINE,
+            severity="error",
+            stream=row["stream"],
+            table="bronze/quarantine",
+            subject_kind="file",
+            subject=row["source_file"],
+            observed=f"{row['quarantined']:,} of its {row['quarantined'] + row['stored']:,} "
             f"lines quarantined (lines {_lines(row['lines'])}): {'; '.join(row['reasons'][:3])}",
-            "expected": f"fewer than {MIN_QUARANTINED} lines, or {MAX_SHARE:.0%} of them",
-            "evidence": [],
-        }
+            expected=f"fewer than {MIN_QUARANTINED} lines, or {MAX_SHARE:.0%} of them",
+        )
         for row in bad.iter_rows(named=True)
     ]
     newest = files.group_by("stream").agg(newest=pl.col("path").max())
@@ -74,20 +73,17 @@ def unreliable_files(
         .sort("source_file")
     )
     out += [
-        {
-            "check": CHECK_TAIL,
-            "severity": "warning",
-            "stream": row["stream"],
-            "table": "bronze/quarantine",
-            "subject_kind": "file",
-            "subject": row["source_file"],
-            "window_start": None,
-            "window_end": None,
-            "observed": f"line {row['line_number']:,}, its last, half-written ({row['reason']}), "
+        Finding(
+            check=CHECK_TAIL,
+            severity="warning",
+            stream=row["stream"],
+            table="bronze/quarantine",
+            subject_kind="file",
+            subject=row["source_file"],
+            observed=f"line {row['line_number']:,}, its last, half-written ({row['reason']}), "
             f"and the stream went on in {row['newest']}",
-            "expected": "a file that ends with a complete line",
-            "evidence": [],
-        }
+            expected="a file that ends with a complete line",
+        )
         for row in tails.iter_rows(named=True)
     ]
     return out

@@ -20,6 +20,7 @@ from __future__ import annotations
 import polars as pl
 
 from seneca_assets.lib.duck import sql_frame
+from seneca_assets.lib.quality.finding import Finding
 
 MIN_BEFORE = 20
 """Records on each side of a change for it to be a change rather than a rare variant."""
@@ -80,7 +81,7 @@ def fields(events: pl.DataFrame) -> pl.DataFrame:
     return sql_frame(_FIELDS, {"events": events})
 
 
-def schema_findings(events: pl.DataFrame, seen: pl.DataFrame) -> list[dict[str, object]]:
+def schema_findings(events: pl.DataFrame, seen: pl.DataFrame) -> list[Finding]:
     """New, vanished and retyped fields per stream and kind, each with its first evidence.
 
     `seen` is `fields(events)`.
@@ -103,7 +104,7 @@ def _position(records: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _appeared(seen: pl.DataFrame, records: pl.DataFrame) -> list[dict[str, object]]:
+def _appeared(seen: pl.DataFrame, records: pl.DataFrame) -> list[Finding]:
     placed = _position(records)
     present = seen.select("event_id", "field").unique().join(placed, on="event_id")
     first = (
@@ -133,7 +134,7 @@ def _appeared(seen: pl.DataFrame, records: pl.DataFrame) -> list[dict[str, objec
     ]
 
 
-def _vanished(seen: pl.DataFrame, records: pl.DataFrame) -> list[dict[str, object]]:
+def _vanished(seen: pl.DataFrame, records: pl.DataFrame) -> list[Finding]:
     placed = _position(records)
     present = seen.select("event_id", "field").unique().join(placed, on="event_id")
     last = (
@@ -172,7 +173,7 @@ def _vanished(seen: pl.DataFrame, records: pl.DataFrame) -> list[dict[str, objec
     ]
 
 
-def _retyped(seen: pl.DataFrame) -> list[dict[str, object]]:
+def _retyped(seen: pl.DataFrame) -> list[Finding]:
     values = seen.sort("event_time", "event_id").with_columns(
         place=pl.int_range(pl.len()).over("stream", "kind", "field"),
         total=pl.len().over("stream", "kind", "field"),
@@ -218,17 +219,16 @@ def _retyped(seen: pl.DataFrame) -> list[dict[str, object]]:
     ]
 
 
-def _finding(check: str, row: dict, observed: str, expected: str) -> dict[str, object]:
-    return {
-        "check": check,
-        "severity": "info" if check == CHECK_NEW else "warning",
-        "stream": row["stream"],
-        "table": "bronze/events",
-        "subject_kind": "field",
-        "subject": f"{row['kind'] or '(no kind)'}.{row['field']}",
-        "window_start": row["since"],
-        "window_end": None,
-        "observed": observed,
-        "expected": expected,
-        "evidence": row["evidence"],
-    }
+def _finding(check: str, row: dict, observed: str, expected: str) -> Finding:
+    return Finding(
+        check=check,
+        severity="info" if check == CHECK_NEW else "warning",
+        stream=row["stream"],
+        table="bronze/events",
+        subject_kind="field",
+        subject=f"{row['kind'] or '(no kind)'}.{row['field']}",
+        window_start=row["since"],
+        observed=observed,
+        expected=expected,
+        evidence=row["evidence"],
+    )

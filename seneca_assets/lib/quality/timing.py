@@ -24,6 +24,7 @@ import numpy as np
 import polars as pl
 
 from seneca_assets.lib.analytics.anomalies import metric_anomalies
+from seneca_assets.lib.quality.finding import Finding
 
 MIN_SILENCE = timedelta(hours=1)
 SILENCE_FACTOR = 2.0
@@ -38,7 +39,7 @@ CHECK_ORDER = "timeliness.out_of_order"
 _HOUR = timedelta(hours=1)
 
 
-def silent_streams(events: pl.DataFrame) -> list[dict[str, object]]:
+def silent_streams(events: pl.DataFrame) -> list[Finding]:
     """Gaps in a stream beyond its rhythm while other streams wrote.
 
     `events`: bronze rows with `event_id`, `stream`, `event_time`.
@@ -77,22 +78,22 @@ def silent_streams(events: pl.DataFrame) -> list[dict[str, object]]:
         if expected < EXPECTED_EVENTS or others < OTHERS_ACTIVE:
             continue
         out.append(
-            {
-                "check": CHECK_SILENT,
-                "severity": "error",
-                "stream": row["stream"],
-                "table": "bronze/events",
-                "subject_kind": "stream",
-                "subject": row["stream"],
-                "window_start": row["previous"],
-                "window_end": row["event_time"],
-                "observed": f"no {row['stream']} event for "
+            Finding(
+                check=CHECK_SILENT,
+                severity="error",
+                stream=row["stream"],
+                table="bronze/events",
+                subject_kind="stream",
+                subject=row["stream"],
+                window_start=row["previous"],
+                window_end=row["event_time"],
+                observed=f"no {row['stream']} event for "
                 f"{_hours(row['event_time'] - row['previous'])} while the other streams wrote "
                 f"{others:,}",
-                "expected": f"about {expected:,.0f} events by its usual rate at those hours, "
+                expected=f"about {expected:,.0f} events by its usual rate at those hours, "
                 f"and no gap over {_hours(row['other'] or MIN_SILENCE)}, its longest other",
-                "evidence": [row["previous_id"], row["event_id"]],
-            }
+                evidence=[row["previous_id"], row["event_id"]],
+            )
         )
     return out
 
@@ -121,7 +122,7 @@ def _expected(rate: np.ndarray, start: datetime, end: datetime) -> float:
     return total
 
 
-def future_times(events: pl.DataFrame) -> list[dict[str, object]]:
+def future_times(events: pl.DataFrame) -> list[Finding]:
     """Events stamped after they were stored, by file.
 
     `events` needs `event_id`, `stream`, `event_time`, `ingested_at`, `source_file`.
@@ -140,20 +141,20 @@ def future_times(events: pl.DataFrame) -> list[dict[str, object]]:
         .sort("source_file")
     )
     return [
-        {
-            "check": CHECK_FUTURE,
-            "severity": "error",
-            "stream": row["stream"],
-            "table": "bronze/events",
-            "subject_kind": "file",
-            "subject": row["source_file"],
-            "window_start": row["first"],
-            "window_end": row["last"],
-            "observed": f"{row['count']:,} event(s) stamped up to {_hours(row['most'])} after "
+        Finding(
+            check=CHECK_FUTURE,
+            severity="error",
+            stream=row["stream"],
+            table="bronze/events",
+            subject_kind="file",
+            subject=row["source_file"],
+            window_start=row["first"],
+            window_end=row["last"],
+            observed=f"{row['count']:,} event(s) stamped up to {_hours(row['most'])} after "
             "they were stored",
-            "expected": f"times no later than their storage (tolerance {FUTURE_TOLERANCE})",
-            "evidence": row["evidence"],
-        }
+            expected=f"times no later than their storage (tolerance {FUTURE_TOLERANCE})",
+            evidence=row["evidence"],
+        )
         for row in rows.iter_rows(named=True)
     ]
 
@@ -162,7 +163,7 @@ def _hours(span: timedelta) -> str:
     return f"{span.total_seconds() / 3600:,.1f} h"
 
 
-def out_of_order(events: pl.DataFrame) -> list[dict[str, object]]:
+def out_of_order(events: pl.DataFrame) -> list[Finding]:
     """Lines stamped well before the line above them, by file.
 
     `events` needs `event_id`, `stream`, `event_time`, `source_file`, `line_number`.
@@ -185,20 +186,20 @@ def out_of_order(events: pl.DataFrame) -> list[dict[str, object]]:
         .sort("source_file")
     )
     return [
-        {
-            "check": CHECK_ORDER,
-            "severity": "warning",
-            "stream": row["stream"],
-            "table": "bronze/events",
-            "subject_kind": "file",
-            "subject": row["source_file"],
-            "window_start": row["start"],
-            "window_end": row["end"],
-            "observed": f"{row['count']:,} line(s) stamped up to {_hours(row['most'])} before "
+        Finding(
+            check=CHECK_ORDER,
+            severity="warning",
+            stream=row["stream"],
+            table="bronze/events",
+            subject_kind="file",
+            subject=row["source_file"],
+            window_start=row["start"],
+            window_end=row["end"],
+            observed=f"{row['count']:,} line(s) stamped up to {_hours(row['most'])} before "
             f"the line above (lines {', '.join(f'{n:,}' for n in row['lines'])})",
-            "expected": f"lines in time order, within {ORDER_TOLERANCE}",
-            "evidence": row["evidence"],
-        }
+            expected=f"lines in time order, within {ORDER_TOLERANCE}",
+            evidence=row["evidence"],
+        )
         for row in rows.iter_rows(named=True)
     ]
 
@@ -210,7 +211,7 @@ explains: on the simulated corpus, no clean hour reaches 8)."""
 CHECK_VOLUME = "completeness.volume"
 
 
-def volume(events: pl.DataFrame, now: datetime) -> list[dict[str, object]]:
+def volume(events: pl.DataFrame, now: datetime) -> list[Finding]:
     """Runs of hours whose event count per stream is far from its seasonal expectation.
 
     The hourly counts (zero hours included, up to `now`) are judged by the analytics' anomaly
@@ -259,19 +260,19 @@ def volume(events: pl.DataFrame, now: datetime) -> list[dict[str, object]]:
         return inside.get_column("event_id").head(10).to_list()
 
     return [
-        {
-            "check": CHECK_VOLUME,
-            "severity": "warning",
-            "stream": row["name"],
-            "table": "bronze/events",
-            "subject_kind": "stream",
-            "subject": row["name"],
-            "window_start": row["start"],
-            "window_end": row["end"],
-            "observed": f"{row['value']:,.0f} events in {_hours(row['end'] - row['start'])}, "
+        Finding(
+            check=CHECK_VOLUME,
+            severity="warning",
+            stream=row["name"],
+            table="bronze/events",
+            subject_kind="stream",
+            subject=row["name"],
+            window_start=row["start"],
+            window_end=row["end"],
+            observed=f"{row['value']:,.0f} events in {_hours(row['end'] - row['start'])}, "
             f"up to {row['score']:.0f} robust sds from its usual volume",
-            "expected": f"about {row['expected']:,.0f} by its level and hour-of-day pattern",
-            "evidence": first_events(row["name"], row["start"], row["end"]),
-        }
+            expected=f"about {row['expected']:,.0f} by its level and hour-of-day pattern",
+            evidence=first_events(row["name"], row["start"], row["end"]),
+        )
         for row in far.iter_rows(named=True)
     ]

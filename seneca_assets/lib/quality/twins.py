@@ -21,6 +21,8 @@ from datetime import timedelta
 import numpy as np
 import polars as pl
 
+from seneca_assets.lib.quality.finding import Finding
+
 WITNESSES = {
     "realtime": ("assigned",),
     "agent_events": ("assigned", "progress", "completed"),
@@ -39,7 +41,7 @@ _KEY = ["task_id", "fact", "agent_id"]
 ONCE = ("assigned", "completed")
 
 
-def twin_findings(task_events: pl.DataFrame, events: pl.DataFrame) -> list[dict[str, object]]:
+def twin_findings(task_events: pl.DataFrame, events: pl.DataFrame) -> list[Finding]:
     """File offsets and missing twins.
 
     `task_events`: silver/task_events; `events`: bronze `event_id`, `stream`, `event_time`,
@@ -119,7 +121,7 @@ def _skewed(row: dict) -> bool:
     return row["pairs"] >= MIN_PAIRS and abs(row["offset"]) > MAX_SKEW
 
 
-def _offset(row: dict) -> dict[str, object]:
+def _offset(row: dict) -> Finding:
     offset = row["offset"]
     hours = round(offset / timedelta(hours=1))
     whole = hours != 0 and abs(offset - timedelta(hours=hours)) <= WHOLE_HOURS
@@ -132,22 +134,22 @@ def _offset(row: dict) -> dict[str, object]:
             f"; its times carry no offset and are {abs(hours)} whole hour(s) off: most likely "
             f"local time of UTC{'+' if hours > 0 else '-'}{abs(hours):02d}:00 read as UTC"
         )
-    return {
-        "check": CHECK_OFFSET,
-        "severity": "error",
-        "stream": row["source"],
-        "table": "bronze/events",
-        "subject_kind": "file",
-        "subject": row["source_file"],
-        "window_start": row["start"],
-        "window_end": row["end"],
-        "observed": observed,
-        "expected": f"within {_span(MAX_SKEW)} of them ({sign} is later)",
-        "evidence": row["evidence"],
-    }
+    return Finding(
+        check=CHECK_OFFSET,
+        severity="error",
+        stream=row["source"],
+        table="bronze/events",
+        subject_kind="file",
+        subject=row["source_file"],
+        window_start=row["start"],
+        window_end=row["end"],
+        observed=observed,
+        expected=f"within {_span(MAX_SKEW)} of them ({sign} is later)",
+        evidence=row["evidence"],
+    )
 
 
-def _missing(missing: pl.DataFrame, times: np.ndarray) -> list[dict[str, object]]:
+def _missing(missing: pl.DataFrame, times: np.ndarray) -> list[Finding]:
     if missing.is_empty() or times.size == 0:
         return []
     # Only where the conversations stream was writing: events within TOLERANCE on both sides.
@@ -171,20 +173,20 @@ def _missing(missing: pl.DataFrame, times: np.ndarray) -> list[dict[str, object]
         .sort("task_id")
     )
     return [
-        {
-            "check": CHECK_MISSING,
-            "severity": "warning",
-            "stream": REFERENCE,
-            "table": "silver/task_events",
-            "subject_kind": "task",
-            "subject": row["task_id"],
-            "window_start": row["start"],
-            "window_end": row["end"],
-            "observed": f"{row['count']:,} record(s) with no twin in {REFERENCE}: "
+        Finding(
+            check=CHECK_MISSING,
+            severity="warning",
+            stream=REFERENCE,
+            table="silver/task_events",
+            subject_kind="task",
+            subject=row["task_id"],
+            window_start=row["start"],
+            window_end=row["end"],
+            observed=f"{row['count']:,} record(s) with no twin in {REFERENCE}: "
             + ", ".join(row["facts"]),
-            "expected": f"the same step in {REFERENCE} within {_span(TOLERANCE)}",
-            "evidence": row["evidence"],
-        }
+            expected=f"the same step in {REFERENCE} within {_span(TOLERANCE)}",
+            evidence=row["evidence"],
+        )
         for row in rows.iter_rows(named=True)
     ]
 
