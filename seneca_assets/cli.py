@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from seneca_assets.lib.config import ConfigurationError, IngestSettings, ModelSettings
+from seneca_assets.lib.export import ExportPathError
 from seneca_assets.lib.lake import Lake
 from seneca_assets.lib.query.errors import QueryError
 
@@ -316,8 +317,38 @@ def _cmd_quality(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_backup(args: argparse.Namespace) -> int:
+    from seneca_assets.lib.backup import repository, service
+    from seneca_assets.lib.backup.seal import BackupError
+
+    try:
+        if args.action == "create":
+            made = service.create(Lake(_query_lake(args).root), args.kind)
+            size = sum(f.size for f in made.files)
+            print(f"backup {made.id}: {len(made.versions)} tables, {len(made.files):,} files, "
+                  f"{size:,} bytes")  # fmt: skip
+        elif args.action == "list":
+            return _show(repository.listed(service.backup_root()), args.json)
+        elif args.action == "verify":
+            checked = service.verify(args.id)
+            for problem in checked.problems:
+                print(f"problem: {problem}", file=sys.stderr)
+            print(f"backup {checked.backup}: {checked.files:,} files restored and "
+                  f"{'verified' if checked.ok else 'NOT verified'}")  # fmt: skip
+            return 0 if checked.ok else 1
+        elif not args.to:
+            raise BackupError("restore needs --to DIR, a folder under $SENECA_RESTORE_DIR")
+        else:
+            target, checked = service.restore(args.to, args.id, force=args.force)
+            print(f"backup {checked.backup} restored into {target} and verified")
+    except (BackupError, ExportPathError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    return 0
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
-    from seneca_assets.lib.export import ExportPathError, confined, export_root
+    from seneca_assets.lib.export import confined, export_root
     from seneca_assets.lib.report import write_report
 
     try:  # before anything else: a refused folder gets nothing written
@@ -431,6 +462,13 @@ def _query_parsers(commands: Any) -> None:
         "--since", help="findings reaching past this time (ISO, or e.g. 7d), and those of now"
     )
     quality.set_defaults(func=_cmd_quality)
+    backup = common(commands.add_parser("backup", help="encrypted, verified lake backups"))
+    backup.add_argument("action", choices=["create", "list", "verify", "restore"])
+    backup.add_argument("id", nargs="?", help="a backup id (default: the newest)")
+    backup.add_argument("--kind", default="full", choices=["full", "differential", "incremental"])
+    backup.add_argument("--to", help="restore: a folder under $SENECA_RESTORE_DIR")
+    backup.add_argument("--force", action="store_true", help="restore over a folder's contents")
+    backup.set_defaults(func=_cmd_backup)
     report = commands.add_parser(
         "report", help="a static HTML page of the analytics, with plots of the main series"
     )

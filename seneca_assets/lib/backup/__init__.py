@@ -1,0 +1,1 @@
+"""Encrypted, verified backups of the lake (issue 8): sealed blobs, manifests, restore."""

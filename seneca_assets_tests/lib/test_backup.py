@@ -1,0 +1,130 @@
+"""Backups: a full and an incremental backup round-trip through `seneca backup` and verify;
+a wrong key, a corrupted or missing file, an unfinished backup and a restore into a non-empty
+folder each fail clearly, and nothing is restored or lost."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from seneca_assets.cli import main
+from seneca_assets.lib.backup import repository as repo
+from seneca_assets.lib.backup import service
+from seneca_assets.lib.backup.seal import BackupError, WrongKeyError
+from seneca_assets.lib.catalog import TABLES
+from seneca_assets.lib.lake import Lake
+from seneca_assets_tests.conftest import copy_tree
+from seneca_assets_tests.lib.query.conftest import built_lake  # noqa: F401
+
+KEY = "correct horse battery staple"
+
+
+@pytest.fixture
+def setup(built_lake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:  # noqa: F811
+    """A copy of the simulated lake, and backup and restore roots of its own."""
+    copy_tree(built_lake / "lake", tmp_path / "lake")
+    monkeypatch.setenv("SENECA_BACKUP_KEY", KEY)
+    monkeypatch.setenv("SENECA_BACKUP_DIR", str(tmp_path / "backups"))
+    monkeypatch.setenv("SENECA_RESTORE_DIR", str(tmp_path / "restores"))
+    monkeypatch.setenv("SENECA_LAKE_DIR", str(tmp_path / "lake"))
+    return tmp_path
+
+
+def _rows(lake_dir: Path) -> dict[str, int]:
+    lake = Lake(lake_dir)
+    return {t.name: lake.read(t).height for t in TABLES if lake.exists(t)}
+
+
+def test_a_backup_restores_the_lake_as_it_was(setup: Path, capsys):
+    assert main(["backup", "create"]) == 0
+    assert main(["backup", "create", "--kind", "incremental"]) == 0
+    assert main(["backup", "list", "--json"]) == 0
+    out = capsys.readouterr().out
+    listed = repo.listed(setup / "backups")
+    assert listed.get_column("kind").to_list() == ["full", "incremental"]
+    assert listed.item(1, "parent") == listed.item(0, "id")
+    assert listed.item(0, "id") in out
+    # The incremental backup wrote no blob the full one had: the lake did not change.
+    blobs = list((setup / "backups" / "blobs").rglob("*"))
+    assert len([b for b in blobs if b.is_file()]) == listed.item(0, "files")
+    assert main(["backup", "verify"]) == 0
+    assert main(["backup", "restore", "--to", "copy"]) == 0
+    assert _rows(setup / "restores" / "copy") == _rows(setup / "lake")
+    # Nothing in the repository is readable without the key.
+    secret = (setup / "lake" / "silver" / "messages").rglob("*.parquet")
+    sample = next(iter(secret)).read_bytes()[:64]
+    for blob in (b for b in blobs if b.is_file()):
+        assert sample not in blob.read_bytes()
+    assert KEY.encode() not in (setup / "backups" / "repository.json").read_bytes()
+
+
+def test_a_wrong_key_restores_nothing(setup: Path, monkeypatch, capsys):
+    assert main(["backup", "create"]) == 0
+    monkeypatch.setenv("SENECA_BACKUP_KEY", "not the key")
+    capsys.readouterr()
+    assert main(["backup", "restore", "--to", "copy"]) == 2
+    assert "does not open the backups" in capsys.readouterr().err
+    assert not (setup / "restores" / "copy").exists()
+    with pytest.raises(WrongKeyError):
+        service.verify()
+    monkeypatch.delenv("SENECA_BACKUP_KEY")
+    assert main(["backup", "create"]) == 2  # no key: no backup at all
+    assert "SENECA_BACKUP_KEY" in capsys.readouterr().err
+
+
+def test_a_corrupted_or_missing_file_is_named_by_verify(setup: Path, capsys):
+    made = service.create(Lake(setup / "lake"), "full")
+    first, second = made.files[0], made.files[1]
+    blob = setup / "backups" / "blobs" / first.sha256[:2] / first.sha256
+    damaged = bytearray(blob.read_bytes())
+    damaged[len(damaged) // 2] ^= 0xFF
+    blob.write_bytes(bytes(damaged))
+    (setup / "backups" / "blobs" / second.sha256[:2] / second.sha256).unlink()
+    capsys.readouterr()
+    assert main(["backup", "verify"]) == 1
+    err = capsys.readouterr().err
+    assert f"{first.path} is corrupted" in err and f"{second.path}: its sealed copy" in err
+    # A backup that does not verify is not restored.
+    assert main(["backup", "restore", "--to", "copy"]) == 2
+    assert not (setup / "restores" / "copy").exists()
+
+
+def test_an_unfinished_backup_is_never_listed_and_the_next_one_completes(setup: Path):
+    made = service.create(Lake(setup / "lake"), "full")
+    # What a backup killed before its rename leaves: a .partial folder with part of its files.
+    partial = setup / "backups" / "backups" / f"{made.id}-later.partial"
+    partial.mkdir()
+    (partial / "index.json").write_text('{"id": "later"}')
+    assert repo.listed(setup / "backups").get_column("id").to_list() == [made.id]
+    with pytest.raises(BackupError, match="no finished backup"):
+        repo.load(setup / "backups", service.sealer(), partial.name)
+    after = service.create(Lake(setup / "lake"), "incremental")
+    assert not partial.exists()
+    assert repo.listed(setup / "backups").get_column("id").to_list() == [made.id, after.id]
+    assert service.verify(after.id).ok
+
+
+def test_a_restore_into_a_non_empty_folder_needs_force(setup: Path, capsys):
+    assert main(["backup", "create"]) == 0
+    (setup / "restores" / "busy").mkdir(parents=True)
+    (setup / "restores" / "busy" / "keep.txt").write_text("mine")
+    capsys.readouterr()
+    assert main(["backup", "restore", "--to", "busy"]) == 2
+    assert "not empty" in capsys.readouterr().err
+    assert (setup / "restores" / "busy" / "keep.txt").read_text() == "mine"
+    assert main(["backup", "restore", "--to", "busy", "--force"]) == 0
+    assert _rows(setup / "restores" / "busy") == _rows(setup / "lake")
+    assert main(["backup", "restore", "--to", "../outside"]) == 2
+    assert not (setup / "outside").exists()
+
+
+def test_a_backup_is_a_consistent_cut_of_every_table(setup: Path):
+    made = service.create(Lake(setup / "lake"), "full")
+    lake = Lake(setup / "lake")
+    assert made.versions == {t.name: lake.table(t).version() for t in TABLES if lake.exists(t)}
+    assert made.rows == _rows(setup / "lake")
+    assert all(os.sep not in f.sha256 and len(f.sha256) == 64 for f in made.files)
+    assert pl.Series([f.path for f in made.files]).is_unique().all()
