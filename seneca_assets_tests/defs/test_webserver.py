@@ -174,7 +174,13 @@ def test_code_location_loads_every_definition(webserver: int):
         "analytics_automation": "RUNNING",
         "quality_automation": "RUNNING",
     }
-    assert schedules == {"ingest_hourly": "RUNNING", "semantic_daily": "RUNNING"}
+    assert schedules == {
+        "ingest_hourly": "RUNNING",
+        "semantic_daily": "RUNNING",
+        "backup_full_weekly": "RUNNING",
+        "backup_differential_daily": "RUNNING",
+        "backup_incremental_hourly": "RUNNING",
+    }
 
 
 def _command(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

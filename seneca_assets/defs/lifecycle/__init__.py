@@ -1,0 +1,1 @@
+"""Lifecycle: backups on schedules, each verified and logged."""

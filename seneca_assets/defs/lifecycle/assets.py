@@ -1,0 +1,113 @@
+"""Backups on schedules, each verified by a restore into scratch and logged in ops/backups.
+
+A weekly full backup, a daily differential one and an hourly incremental one.
+"""
+
+import os
+import time
+from datetime import UTC, datetime
+
+import dagster as dg
+import polars as pl
+
+from seneca_assets.defs.resources import LakeResource
+from seneca_assets.defs.tables import table_key, table_spec
+from seneca_assets.lib.backup import service
+from seneca_assets.lib.backup.seal import KEY_VARIABLE
+from seneca_assets.lib.backup.tables import BACKUP_LOG
+
+
+class BackupConfig(dg.Config):
+    """Which kind of backup to make."""
+
+    kind: str = "incremental"
+
+
+@dg.multi_asset(
+    name="backups",
+    specs=[table_spec(BACKUP_LOG, group_name="lifecycle")],
+)
+def backups(context: dg.AssetExecutionContext, config: BackupConfig, lake: LakeResource):
+    """Make a backup of the lake (lib/backup), verify it, and log both in ops/backups."""
+    store = lake.lake()
+    started = time.perf_counter()
+    made = service.create(store, config.kind)
+    seconds = time.perf_counter() - started
+    checked = service.verify(made.id)
+    row = pl.DataFrame(
+        [
+            {
+                "backup_id": made.id,
+                "kind": made.kind,
+                "parent": made.parent,
+                "created_at": made.created_at,
+                "tables": len(made.versions),
+                "files": len(made.files),
+                "bytes": sum(f.size for f in made.files),
+                "seconds": seconds,
+                "verified": checked.ok,
+                "problems": "; ".join(checked.problems) or None,
+                "verified_at": datetime.now(UTC),
+            }
+        ],
+        schema=BACKUP_LOG.schema,
+    )
+    store.write(BACKUP_LOG, row)
+    log = store.read(BACKUP_LOG)
+    good = log.filter("verified").height
+    summary = (
+        f"Backup {made.id} ({made.kind}): {len(made.files):,} files, "
+        f"{row.item(0, 'bytes'):,} bytes in {seconds:.1f} s; "
+        f"{'verified' if checked.ok else 'NOT verified: ' + checked.problems[0]}. "
+        f"{good:,} of {log.height:,} logged backups verified."
+    )
+    context.log.info(summary)
+    yield dg.MaterializeResult(
+        asset_key=table_key(BACKUP_LOG),
+        metadata={
+            "summary": dg.MetadataValue.md(summary),
+            "verified": checked.ok,
+            "dagster/uri": store.uri(BACKUP_LOG),
+            "dagster/row_count": log.height,
+        },
+    )
+    if not checked.ok:
+        raise dg.Failure(f"backup {made.id} does not verify: {checked.problems[0]}")
+
+
+backup_job = dg.define_asset_job(
+    "backup", selection=dg.AssetSelection.assets(table_key(BACKUP_LOG)),
+    description="Make, verify and log one backup (config: kind).",
+)  # fmt: skip
+
+
+def _schedule(name: str, cron: str, kind: str, description: str) -> dg.ScheduleDefinition:
+    """A running schedule of `kind` backups; it skips, saying why, while no key is set."""
+
+    def run(context: dg.ScheduleEvaluationContext):
+        if not os.environ.get(KEY_VARIABLE):
+            return dg.SkipReason(f"{KEY_VARIABLE} is not set: encrypted backups refuse to run")
+        return dg.RunRequest(run_config={"ops": {"backups": {"config": {"kind": kind}}}})
+
+    return dg.ScheduleDefinition(
+        name=name,
+        cron_schedule=cron,
+        execution_timezone="UTC",
+        job=backup_job,
+        execution_fn=run,
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+        description=description,
+    )
+
+
+backup_full_weekly = _schedule(
+    "backup_full_weekly", "0 2 * * 0", "full", "A full backup every Sunday at 02:00 UTC."
+)
+backup_differential_daily = _schedule(
+    "backup_differential_daily", "30 2 * * *", "differential",
+    "A differential backup (from the last full) daily at 02:30 UTC.",
+)  # fmt: skip
+backup_incremental_hourly = _schedule(
+    "backup_incremental_hourly", "15 * * * *", "incremental",
+    "An incremental backup (from the last backup) every hour at :15.",
+)  # fmt: skip

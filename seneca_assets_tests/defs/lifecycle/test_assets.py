@@ -1,0 +1,52 @@
+"""The backup asset makes, verifies and logs a backup; its schedules skip without a key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from seneca_assets.defs.lifecycle.assets import (
+    backup_differential_daily,
+    backup_full_weekly,
+    backup_incremental_hourly,
+    backups,
+)
+from seneca_assets.defs.resources import LakeResource
+from seneca_assets.lib.backup.tables import BACKUP_LOG
+from seneca_assets.lib.lake import Lake
+from seneca_assets_tests.lib.query.conftest import built_lake, lake_copy  # noqa: F401
+
+
+def test_a_scheduled_backup_is_made_verified_and_logged(
+    lake_copy: Path,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+):
+    monkeypatch.setenv("SENECA_BACKUP_KEY", "a passphrase")
+    monkeypatch.setenv("SENECA_BACKUP_DIR", str(lake_copy / "backups"))
+    resource = LakeResource(log_dir=str(lake_copy / "logs"), lake_dir=str(lake_copy / "lake"))
+    for kind in ("full", "incremental"):
+        config = dg.RunConfig(ops={"backups": {"config": {"kind": kind}}})
+        result = dg.materialize([backups], resources={"lake": resource}, run_config=config)
+        assert result.success
+    log = Lake(lake_copy / "lake").read(BACKUP_LOG).sort("created_at")
+    assert log.get_column("kind").to_list() == ["full", "incremental"]
+    assert log.get_column("verified").all() and log.item(1, "parent") == log.item(0, "backup_id")
+    (materialization,) = result.asset_materializations_for_node("backups")
+    assert "2 of 2 logged backups verified" in materialization.metadata["summary"].value
+
+
+def test_the_schedules_ask_for_their_kind_and_skip_without_a_key(monkeypatch):
+    monkeypatch.setenv("SENECA_BACKUP_KEY", "a passphrase")
+    for schedule, kind in (
+        (backup_full_weekly, "full"),
+        (backup_differential_daily, "differential"),
+        (backup_incremental_hourly, "incremental"),
+    ):
+        assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
+        (request,) = schedule.evaluate_tick(dg.build_schedule_context()).run_requests
+        assert request.run_config["ops"]["backups"]["config"]["kind"] == kind
+    monkeypatch.delenv("SENECA_BACKUP_KEY")
+    skipped = backup_incremental_hourly.evaluate_tick(dg.build_schedule_context())
+    assert not skipped.run_requests and "SENECA_BACKUP_KEY" in skipped.skip_message
