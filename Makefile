@@ -45,6 +45,7 @@ bench: install
 	$(BIN)/python benchmarks/search.py
 	$(BIN)/python benchmarks/semantic.py
 	$(BIN)/python benchmarks/analytics.py
+	$(BIN)/python benchmarks/lifecycle.py
 
 clean:
 	rm -rf $(VENV) data/lake data/dagster

@@ -1,0 +1,121 @@
+"""Backup speed on the ~1 GB corpus's lake: full, incremental after +1%, restore and verify.
+
+Works on a copy of the bronze lake `benchmarks/ingest.py` built (`benchmarks/work/lake`), with
+its silver tables built in the copy, and on its corpus (`benchmarks/work/corpus_60x60`):
+- baseline: reading and hashing (SHA-256) every file a backup takes, in the same run;
+- a full backup (zstd, AES-256-GCM, each file sealed in memory) of the lake;
+- the +1% lines of `append_one_percent` ingested and modelled into the copy, then an
+  incremental backup (the corpus is restored afterwards);
+- a verification of the incremental backup (restore into scratch, every SHA-256, every row
+  count), which is also what a restore does.
+Each step once, in this process, timed around the call; the page cache is warm (the lake was
+just copied). A section is appended to benchmarks/RESULTS.md unless --no-record is given.
+
+    .venv/bin/python benchmarks/lifecycle.py [--no-record]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import shutil
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import ingest as ingest_bench
+
+from seneca_assets.lib.backup import repository as repo
+from seneca_assets.lib.backup.seal import repository_sealer
+from seneca_assets.lib.config import IngestSettings
+from seneca_assets.lib.ingest import ingest
+from seneca_assets.lib.lake import Lake
+from seneca_assets.lib.model.build import build_silver
+
+WORK = Path(__file__).resolve().parent / "work"
+DAYS = AGENTS = 60
+MB = 1e6
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--no-record", action="store_true")
+    args = parser.parse_args()
+    source, corpus = WORK / "lake", WORK / f"corpus_{DAYS}x{AGENTS}"
+    if not source.exists() or not corpus.exists():
+        sys.exit("run benchmarks/ingest.py first (`make bench` does)")
+    lake_dir, root, scratch = WORK / "lifecycle_lake", WORK / "backups", WORK / "verify"
+    for folder in (lake_dir, root, scratch):
+        shutil.rmtree(folder, ignore_errors=True)
+    shutil.copytree(source, lake_dir)
+    build_silver(Lake(lake_dir))  # the benchmark lake holds bronze; a backup takes silver too
+    lake = Lake(lake_dir)
+    sealer = repository_sealer(root, b"benchmark passphrase")
+
+    _, paths, _ = repo._cut(lake)
+    started = time.perf_counter()
+    size = 0
+    for path in paths:
+        data = (lake_dir / path).read_bytes()
+        size += len(data)
+        hashlib.sha256(data).hexdigest()
+    read_s = time.perf_counter() - started
+
+    started = time.perf_counter()
+    full = repo.create(lake, root, sealer, "full", datetime.now(UTC))
+    full_s = time.perf_counter() - started
+    stored = sum(p.stat().st_size for p in (root / "blobs").rglob("*") if p.is_file())
+
+    original, added = ingest_bench.append_one_percent(corpus, DAYS, AGENTS)
+    try:
+        ingest(IngestSettings(log_dir=corpus, lake_dir=lake_dir, tail_grace_s=0))
+        build_silver(Lake(lake_dir))
+    finally:
+        for path, length in original.items():
+            os.truncate(path, length)
+    lake = Lake(lake_dir)
+    started = time.perf_counter()
+    more = repo.create(lake, root, sealer, "incremental", datetime.now(UTC))
+    incremental_s = time.perf_counter() - started
+    new = len({f.sha256 for f in more.files} - {f.sha256 for f in full.files})
+
+    started = time.perf_counter()
+    checked = repo.verify(root, sealer, repo.load(root, sealer, more.id), scratch)
+    verify_s = time.perf_counter() - started
+    shutil.rmtree(scratch, ignore_errors=True)
+
+    rate = size / MB / full_s
+    rows = [
+        ("lake", f"{size / MB:,.0f} MB in {len(paths):,} files, {len(full.versions)} tables "
+         f"(bronze and silver of the {DAYS}x{AGENTS} corpus)", "~1 GB corpus", ""),
+        ("read and SHA-256 every file (baseline)", f"{read_s:.2f} s = {size / MB / read_s:,.0f} "
+         "MB/s", "", ""),
+        ("full backup", f"{full_s:.2f} s = {rate:,.0f} MB/s; {stored / MB:,.0f} MB sealed "
+         f"({stored / size:.0%} of the lake)", ">= 150 MB/s", _met(rate >= 150)),
+        ("incremental after +1% lines", f"{incremental_s:.2f} s = {incremental_s / full_s:.1%} "
+         f"of the full; {new:,} new files sealed ({added / MB:,.1f} MB of lines added)",
+         "<= 5% of the full", _met(incremental_s <= 0.05 * full_s)),
+        ("verify (= restore + check) of the incremental", f"{verify_s:.2f} s = "
+         f"{verify_s / full_s:.2f}x the full; {'verified' if checked.ok else checked.problems}",
+         "<= 2x the full", _met(verify_s <= 2 * full_s and checked.ok)),
+    ]  # fmt: skip
+    ingest_bench.publish(
+        "Backups",
+        "`benchmarks/lifecycle.py`: a copy of the benchmark lake; each step once, in one "
+        "process, timed around the call, the page cache warm. Sealing is zstd level 3 then "
+        "AES-256-GCM, a file at a time in memory.",
+        rows,
+        record=not args.no_record,
+    )
+
+
+def _met(ok: bool) -> str:
+    return "met" if ok else "NOT met"
+
+
+if __name__ == "__main__":
+    main()
