@@ -62,7 +62,7 @@ def _print_run(result: Any) -> int:
                 print(f"search index: {added.value:,} documents added")
             rows = materialization.metadata.get("dagster/row_count")
             key = materialization.asset_key.to_user_string()
-            if rows is not None and key.startswith(("gold/", "ops/dq")):  # the others say more
+            if rows is not None and key.startswith(("gold/", "ops/dq", "ops/audit")):
                 print(f"{key}: {rows.value:,} rows")
             run = materialization.metadata.get("run")
             if run is not None:
@@ -107,13 +107,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
         failed = _print_run(_execute(job))
         if failed:
             return failed
-    return _build_rollups()
+    return _build_the_rest()
 
 
-def _build_rollups() -> int:
-    """Build the rollups that are stale, then the analytics over them.
+def _build_the_rest() -> int:
+    """Build the stale rollups, then the analytics, data-quality checks and audit chain.
 
-    The hours first, then the closed days and months they are in: one run per range of
+    The rollups: the hours first, then the closed days and months they are in: one run per range of
     consecutive partitions.
     """
     from datetime import UTC, datetime
@@ -135,8 +135,11 @@ def _build_rollups() -> int:
                 return failed
     built = ", ".join(f"{len(ranges)} {grain} range(s)" for grain, ranges in plan.items())
     print(f"rollups built: {built}")
-    failed = _print_run(_execute("analytics"))
-    return failed or _print_run(_execute("quality"))
+    for job in ("analytics", "quality", "audit"):
+        failed = _print_run(_execute(job))
+        if failed:
+            return failed
+    return 0
 
 
 def _cmd_demo_logs(args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ The table catalogue (docs/TABLES.md) comes from the pandera models, the derived 
 import inspect
 
 from seneca_assets.lib.analytics.tables import ANALYTICS_TABLES
+from seneca_assets.lib.audit_chain import AUDIT_CHAIN
 from seneca_assets.lib.backup.tables import BACKUP_LOG
 from seneca_assets.lib.gold_tables import GOLD_TABLES
 from seneca_assets.lib.model.metrics import DERIVED
@@ -22,7 +23,7 @@ TABLES: tuple[TableSpec, ...] = (
     + ANALYTICS_TABLES
     + SEMANTIC_TABLES
     + QUALITY_TABLES
-    + (SNAPSHOTS, BACKUP_LOG)
+    + (SNAPSHOTS, BACKUP_LOG, AUDIT_CHAIN)
 )
 """Every table of the lake, in the order the catalogue lists them."""
 

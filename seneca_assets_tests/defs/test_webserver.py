@@ -173,6 +173,7 @@ def test_code_location_loads_every_definition(webserver: int):
         "search_automation": "RUNNING",
         "analytics_automation": "RUNNING",
         "quality_automation": "RUNNING",
+        "lifecycle_automation": "RUNNING",
     }
     assert schedules == {
         "ingest_hourly": "RUNNING",

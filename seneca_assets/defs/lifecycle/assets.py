@@ -10,11 +10,15 @@ from datetime import UTC, datetime
 import dagster as dg
 import polars as pl
 
+from seneca_assets.defs.automation import follower
 from seneca_assets.defs.resources import LakeResource
 from seneca_assets.defs.tables import table_key, table_spec
+from seneca_assets.lib.audit_chain import AUDIT_CHAIN, extend, verify
+from seneca_assets.lib.audit_chain import head as chain_head
 from seneca_assets.lib.backup import service
 from seneca_assets.lib.backup.seal import KEY_VARIABLE
 from seneca_assets.lib.backup.tables import BACKUP_LOG
+from seneca_assets.lib.model.tables import SYSTEM_EVENTS
 
 
 class BackupConfig(dg.Config):
@@ -74,6 +78,56 @@ def backups(context: dg.AssetExecutionContext, config: BackupConfig, lake: LakeR
     if not checked.ok:
         raise dg.Failure(f"backup {made.id} does not verify: {checked.problems[0]}")
 
+
+@dg.multi_asset(
+    name="audit_chain",
+    specs=[
+        table_spec(
+            AUDIT_CHAIN,
+            group_name="lifecycle",
+            deps=[table_key(SYSTEM_EVENTS)],
+            automation_condition=dg.AutomationCondition.eager(),
+        )
+    ],
+    check_specs=[dg.AssetCheckSpec("chain_intact", asset=table_key(AUDIT_CHAIN))],
+)
+def audit_chain(context: dg.AssetExecutionContext, lake: LakeResource):
+    """Extend the hash chain over silver/system_events, then verify all of it."""
+    store = lake.lake()
+    added = extend(store)
+    checked = verify(store)
+    summary = f"{added:,} audit rows chained; {checked.rows:,} in the chain, " + (
+        "intact." if checked.intact else f"broken at {checked.broken_at}: {checked.reason}."
+    )
+    context.log.info(summary)
+    yield dg.MaterializeResult(
+        asset_key=table_key(AUDIT_CHAIN),
+        metadata={
+            "summary": dg.MetadataValue.md(summary),
+            "head": chain_head(store) or "",
+            "dagster/row_count": checked.rows,
+        },
+    )
+    yield dg.AssetCheckResult(
+        asset_key=table_key(AUDIT_CHAIN),
+        check_name="chain_intact",
+        passed=checked.intact,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={"first_break": checked.broken_at or "", "reason": checked.reason or ""},
+    )
+
+
+audit_job = dg.define_asset_job(
+    "audit", selection=dg.AssetSelection.assets(table_key(AUDIT_CHAIN)),
+    description="Extend and verify the audit trail's hash chain.",
+)  # fmt: skip
+
+lifecycle_automation = follower(
+    "lifecycle_automation",
+    "lifecycle",
+    300,
+    "Extends the audit trail's hash chain whenever silver/system_events grows.",
+)
 
 backup_job = dg.define_asset_job(
     "backup", selection=dg.AssetSelection.assets(table_key(BACKUP_LOG)),

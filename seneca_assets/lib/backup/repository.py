@@ -32,6 +32,7 @@ from pathlib import Path
 import polars as pl
 from deltalake import DeltaTable
 
+from seneca_assets.lib.audit_chain import head as chain_head
 from seneca_assets.lib.backup.seal import BackupError, Sealer
 from seneca_assets.lib.catalog import TABLES
 from seneca_assets.lib.ingest import LOCK_NAME as INGEST_LOCK
@@ -64,6 +65,8 @@ class Backup:
     versions: dict[str, int]
     rows: dict[str, int]
     files: tuple[FileEntry, ...]
+    audit_head: str | None = None
+    """The audit trail's hash-chain head when the backup was cut (`audit_chain.py`)."""
 
 
 def create(lake: Lake, root: Path, sealer: Sealer, kind: str, now: datetime) -> Backup:
@@ -90,7 +93,14 @@ def create(lake: Lake, root: Path, sealer: Sealer, kind: str, now: datetime) -> 
             _write(blob, sealer.seal(data, entry.sha256))
         entries.append(entry)
     backup = Backup(
-        backup_id, kind, now, parent.id if parent else None, versions, rows, tuple(entries)
+        backup_id,
+        kind,
+        now,
+        parent.id if parent else None,
+        versions,
+        rows,
+        tuple(entries),
+        chain_head(lake),
     )
     manifest = _dump(backup)
     digest = hashlib.sha256(manifest).hexdigest()
@@ -216,6 +226,7 @@ def _dump(backup: Backup) -> bytes:
             "versions": backup.versions,
             "rows": backup.rows,
             "files": [[f.path, f.size, f.sha256] for f in backup.files],
+            "audit_head": backup.audit_head,
         }
     ).encode()
 
@@ -230,6 +241,7 @@ def _parse(data: bytes) -> Backup:
         raw["versions"],
         raw["rows"],
         tuple(FileEntry(p, s, h) for p, s, h in raw["files"]),
+        raw.get("audit_head"),
     )
 
 

@@ -50,3 +50,23 @@ def test_the_schedules_ask_for_their_kind_and_skip_without_a_key(monkeypatch):
     monkeypatch.delenv("SENECA_BACKUP_KEY")
     skipped = backup_incremental_hourly.evaluate_tick(dg.build_schedule_context())
     assert not skipped.run_requests and "SENECA_BACKUP_KEY" in skipped.skip_message
+
+
+def test_the_audit_chain_asset_checks_the_chain_and_backups_record_its_head(
+    lake_copy: Path,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+):
+    from seneca_assets.defs.lifecycle.assets import audit_chain
+    from seneca_assets.lib.audit_chain import head
+    from seneca_assets.lib.backup import repository, service
+
+    resource = LakeResource(log_dir=str(lake_copy / "logs"), lake_dir=str(lake_copy / "lake"))
+    result = dg.materialize([audit_chain], resources={"lake": resource})
+    assert result.success
+    (evaluation,) = result.get_asset_check_evaluations()
+    assert evaluation.passed and evaluation.check_name == "chain_intact"
+    monkeypatch.setenv("SENECA_BACKUP_KEY", "a passphrase")
+    monkeypatch.setenv("SENECA_BACKUP_DIR", str(lake_copy / "backups"))
+    made = service.create(Lake(lake_copy / "lake"), "full")
+    loaded = repository.load(lake_copy / "backups", service.sealer(), made.id)
+    assert loaded.audit_head == head(Lake(lake_copy / "lake")) is not None
