@@ -17,6 +17,7 @@ from seneca_assets.lib import sketch as S
 from seneca_assets.lib.gold_tables import TIERS
 from seneca_assets.lib.lake import Lake, time_literal
 from seneca_assets.lib.model.tables import MESSAGES, METRICS, SYSTEM_EVENTS
+from seneca_assets.lib.retention_log import retained_since
 from seneca_assets.lib.schemas import TableSpec
 
 FINER = {"daily": "hourly", "monthly": "daily"}
@@ -84,15 +85,16 @@ def stale_hours(lake: Lake, before: datetime) -> list[datetime]:
 
     An hour is stale when its metric points were added, changed or removed since it was rolled
     up, when its activity counts would come out differently, or when it has data but no rollup.
+    Hours before the boundary retention deleted raw points up to are not judged.
     """
     metrics_table, activity_table = TIERS["hourly"]
-    start = datetime.min.replace(tzinfo=before.tzinfo)
+    # Hours before the raw points' retention boundary have rollups and no points, by design.
+    start = retained_since(lake, METRICS.name) or datetime.min.replace(tzinfo=before.tzinfo)
     points, messages, calls = _silver(lake, start, before)
-    stale_metrics = R.stale_buckets(
-        points, lake.scan(metrics_table).filter(pl.col("bucket") < before), "1h"
-    )
+    judged = pl.col("bucket").is_between(start, before, closed="left")
+    stale_metrics = R.stale_buckets(points, lake.scan(metrics_table).filter(judged), "1h")
     fresh_activity = R.activity_from_silver(messages, calls, "1h")
-    stored = lake.scan(activity_table).filter(pl.col("bucket") < before).collect()
+    stored = lake.scan(activity_table).filter(judged).collect()
     differ = pl.concat(
         [
             fresh_activity.join(stored, on=list(stored.columns), how="anti"),

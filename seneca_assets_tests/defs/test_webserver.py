@@ -181,6 +181,7 @@ def test_code_location_loads_every_definition(webserver: int):
         "backup_full_weekly": "RUNNING",
         "backup_differential_daily": "RUNNING",
         "backup_incremental_hourly": "RUNNING",
+        "retention_daily": "RUNNING",
     }
 
 

@@ -19,6 +19,9 @@ from seneca_assets.lib.backup import service
 from seneca_assets.lib.backup.seal import KEY_VARIABLE
 from seneca_assets.lib.backup.tables import BACKUP_LOG
 from seneca_assets.lib.model.tables import SYSTEM_EVENTS
+from seneca_assets.lib.retention import apply as apply_retention
+from seneca_assets.lib.retention import validate as validate_retention
+from seneca_assets.lib.retention_log import RETENTION_LOG
 
 
 class BackupConfig(dg.Config):
@@ -116,6 +119,39 @@ def audit_chain(context: dg.AssetExecutionContext, lake: LakeResource):
         metadata={"first_break": checked.broken_at or "", "reason": checked.reason or ""},
     )
 
+
+validate_retention()  # a policy that would lose a rollup stops the definitions from loading
+
+
+@dg.multi_asset(
+    name="retention",
+    specs=[table_spec(RETENTION_LOG, group_name="lifecycle")],
+)
+def retention(context: dg.AssetExecutionContext, lake: LakeResource):
+    """Delete what the retention policies say has been kept long enough (lib/retention.py)."""
+    store = lake.lake()
+    done = apply_retention(store, datetime.now(UTC))
+    rows = int(done.get_column("rows").sum()) if done.height else 0
+    summary = (
+        f"{rows:,} rows deleted: " + "; ".join(done.get_column("reason"))
+        if done.height
+        else "Nothing past its keep (or held back by a rollup not built yet)."
+    )
+    context.log.info(summary)
+    yield dg.MaterializeResult(
+        asset_key=table_key(RETENTION_LOG),
+        metadata={"summary": dg.MetadataValue.md(summary), "rows_deleted": rows},
+    )
+
+
+retention_daily = dg.ScheduleDefinition(
+    name="retention_daily",
+    cron_schedule="30 4 * * *",
+    execution_timezone="UTC",
+    target=dg.AssetSelection.assets(table_key(RETENTION_LOG)),
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Apply the retention policies once a day, at 04:30 UTC.",
+)
 
 audit_job = dg.define_asset_job(
     "audit", selection=dg.AssetSelection.assets(table_key(AUDIT_CHAIN)),
