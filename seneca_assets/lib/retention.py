@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 import polars as pl
 
 from seneca_assets.lib.config import ConfigurationError
-from seneca_assets.lib.lake import Lake
+from seneca_assets.lib.lake import Lake, time_bound
 from seneca_assets.lib.model.tables import METRICS
 from seneca_assets.lib.retention_log import RETENTION_LOG, retained_since
 from seneca_assets.lib.rollup_build import stale_hours
@@ -85,6 +85,9 @@ def apply(lake: Lake, now: datetime) -> pl.DataFrame:
         reason += f"; held at {boundary:%Y-%m-%d %H:00} UTC, whose hourly rollup is not built"
     done = retained_since(lake, METRICS.name)
     if not lake.exists(METRICS) or (done is not None and done >= boundary):
+        return RETENTION_LOG.empty()
+    oldest = time_bound(lake.table(METRICS), "timestamp", "min")
+    if oldest is None or oldest >= boundary:  # nothing to delete: no commit, no log
         return RETENTION_LOG.empty()
     predicate = f"\"timestamp\" < '{boundary:%Y-%m-%dT%H:%M:%S}Z'"
     before = lake.table(METRICS).version()
