@@ -350,6 +350,32 @@ def _cmd_backup(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_snapshot(args: argparse.Namespace) -> int:
+    import polars as pl
+
+    from seneca_assets.lib import snapshots
+    from seneca_assets.lib.schemas import SNAPSHOTS
+
+    lake = Lake(_query_lake(args).root)
+    try:
+        if args.action == "take":
+            taken = snapshots.take(lake, args.name or "")
+            print(f"snapshot {args.name!r}: {len(taken)} tables")
+        elif args.action == "list":
+            rows = lake.read(SNAPSHOTS) if lake.exists(SNAPSHOTS) else SNAPSHOTS.empty()
+            listed = rows.group_by("name").agg(pl.col("taken_at").first(), tables=pl.len())
+            return _show(listed.sort("taken_at"), args.json)
+        else:
+            done = snapshots.restore(lake, args.name or "", args.table or None)
+            for table, (before, to) in sorted(done.items()):
+                print(f"{table}: version {before} restored to {to} (as a new version)")
+            print(f"{len(done)} table(s) restored to snapshot {args.name!r}")
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    return 0
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     from seneca_assets.lib.export import confined, export_root
     from seneca_assets.lib.report import write_report
@@ -472,6 +498,11 @@ def _query_parsers(commands: Any) -> None:
     backup.add_argument("--to", help="restore: a folder under $SENECA_RESTORE_DIR")
     backup.add_argument("--force", action="store_true", help="restore over a folder's contents")
     backup.set_defaults(func=_cmd_backup)
+    snapshot = common(commands.add_parser("snapshot", help="named consistent cuts of the lake"))
+    snapshot.add_argument("action", choices=["take", "list", "restore"])
+    snapshot.add_argument("name", nargs="?", help="the snapshot's name (take, restore)")
+    snapshot.add_argument("--table", action="append", help="restore: only this table")
+    snapshot.set_defaults(func=_cmd_snapshot)
     report = commands.add_parser(
         "report", help="a static HTML page of the analytics, with plots of the main series"
     )

@@ -162,6 +162,19 @@ def _polars_schema(model: type[TableModel]) -> pl.Schema:
 EVENTS = TableSpec("bronze/events", EventModel, partition_by=("stream",))
 QUARANTINE = TableSpec("bronze/quarantine", QuarantineModel)
 INGEST_FILES = TableSpec("bronze/ingest_files", IngestFileModel)
+
+
+class MaintenanceModel(TableModel):
+    """ops/maintenance: what one maintenance run did to one table."""
+
+    table: str = pa.Field(description="The table.")
+    small_files: int = pa.Field(ge=0, description="Its live files under 8 MB before.")
+    compacted: int = pa.Field(ge=0, description="Files compaction replaced.")
+    vacuumed: int = pa.Field(ge=0, description="Files vacuum removed.")
+    at: UtcTime = pa.Field(description="When.")
+
+
 REDACTIONS = TableSpec("ops/redactions", RedactionModel)
 SNAPSHOTS = TableSpec("ops/snapshots", SnapshotModel)
+MAINTENANCE = TableSpec("ops/maintenance", MaintenanceModel)
 BRONZE_TABLES: tuple[TableSpec, ...] = (EVENTS, QUARANTINE, INGEST_FILES, REDACTIONS)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import polars as pl
+from deltalake import DeltaTable
 
 from seneca_assets.lib.catalog import TABLES
 from seneca_assets.lib.ingest import LOCK_NAME as INGEST_LOCK
@@ -43,3 +44,45 @@ def versions(lake: Lake, name: str) -> dict[str, int] | None:
         return None
     rows = lake.scan(SNAPSHOTS).filter(pl.col("name") == name).select("table", "version").collect()
     return dict(rows.iter_rows()) if rows.height else None
+
+
+def restore(lake: Lake, name: str, tables: list[str] | None = None) -> dict[str, tuple[int, int]]:
+    """Restore every table of snapshot `name` (or only `tables`) to its recorded version.
+
+    Each table is restored in one Delta commit (its history is kept: the restore is a new
+    version), with ingestion and the silver build held off; a table whose files are already
+    the snapshot's is left alone. Tables the snapshot does not name are left as they are.
+    Returns, per table restored, its version before and the one restored to; ValueError for an
+    unknown snapshot or a table it does not hold.
+    """
+    taken = versions(lake, name)
+    if taken is None:
+        raise ValueError(f"there is no snapshot named {name!r}")
+    chosen = tables or sorted(taken)
+    unknown = sorted(set(chosen) - set(taken))
+    if unknown:
+        raise ValueError(f"snapshot {name!r} holds no table {', '.join(unknown)}")
+    specs = {t.name: t for t in TABLES}
+    done: dict[str, tuple[int, int]] = {}
+    with lake.lock(INGEST_LOCK), lake.lock(SILVER_LOCK):
+        for table in chosen:
+            delta = lake.table(specs[table])
+            then = DeltaTable(lake.uri(specs[table]), version=taken[table])
+            if _files(delta) != _files(then):  # a restore is a new version, so compare files
+                current = delta.version()
+                delta.restore(taken[table])
+                done[table] = (current, taken[table])
+    return done
+
+
+def _files(table: DeltaTable) -> set[str]:
+    """The paths of a table version's live files."""
+    return set(pl.DataFrame(table.get_add_actions(flatten=True)).get_column("path").to_list())
+
+
+def kept_versions(lake: Lake) -> dict[str, list[int]]:
+    """Per table, the versions some snapshot records: what vacuum must keep the files of."""
+    if not lake.exists(SNAPSHOTS):
+        return {}
+    rows = lake.scan(SNAPSHOTS).group_by("table").agg(pl.col("version").unique().sort()).collect()
+    return {table: list(found) for table, found in rows.iter_rows()}

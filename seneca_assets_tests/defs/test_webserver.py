@@ -174,6 +174,7 @@ def test_code_location_loads_every_definition(webserver: int):
         "analytics_automation": "RUNNING",
         "quality_automation": "RUNNING",
         "lifecycle_automation": "RUNNING",
+        "small_files_sensor": "RUNNING",
     }
     assert schedules == {
         "ingest_hourly": "RUNNING",
@@ -182,6 +183,7 @@ def test_code_location_loads_every_definition(webserver: int):
         "backup_differential_daily": "RUNNING",
         "backup_incremental_hourly": "RUNNING",
         "retention_daily": "RUNNING",
+        "maintenance_daily": "RUNNING",
     }
 
 

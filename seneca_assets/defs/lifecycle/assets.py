@@ -18,10 +18,12 @@ from seneca_assets.lib.audit_chain import head as chain_head
 from seneca_assets.lib.backup import service
 from seneca_assets.lib.backup.seal import KEY_VARIABLE
 from seneca_assets.lib.backup.tables import BACKUP_LOG
+from seneca_assets.lib.maintenance import backlog, maintain, record
 from seneca_assets.lib.model.tables import SYSTEM_EVENTS
 from seneca_assets.lib.retention import apply as apply_retention
 from seneca_assets.lib.retention import validate as validate_retention
 from seneca_assets.lib.retention_log import RETENTION_LOG
+from seneca_assets.lib.schemas import MAINTENANCE
 
 
 class BackupConfig(dg.Config):
@@ -152,6 +154,49 @@ retention_daily = dg.ScheduleDefinition(
     default_status=dg.DefaultScheduleStatus.RUNNING,
     description="Apply the retention policies once a day, at 04:30 UTC.",
 )
+
+
+@dg.multi_asset(name="maintenance", specs=[table_spec(MAINTENANCE, group_name="lifecycle")])
+def maintenance(context: dg.AssetExecutionContext, lake: LakeResource):
+    """Compact, checkpoint and vacuum every table, keeping what snapshots need."""
+    store = lake.lake()
+    done = maintain(store)
+    rows = record(store, done, datetime.now(UTC))
+    summary = (
+        f"{len(done)} tables maintained: {int(rows.get_column('compacted').sum()):,} files "
+        f"compacted, {int(rows.get_column('vacuumed').sum()):,} removed by vacuum."
+    )
+    context.log.info(summary)
+    yield dg.MaterializeResult(
+        asset_key=table_key(MAINTENANCE), metadata={"summary": dg.MetadataValue.md(summary)}
+    )
+
+
+maintenance_daily = dg.ScheduleDefinition(
+    name="maintenance_daily",
+    cron_schedule="0 5 * * *",
+    execution_timezone="UTC",
+    target=dg.AssetSelection.assets(table_key(MAINTENANCE)),
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Compact, checkpoint and vacuum every table daily at 05:00 UTC.",
+)
+
+
+@dg.sensor(
+    name="small_files_sensor",
+    target=dg.AssetSelection.assets(table_key(MAINTENANCE)),
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    minimum_interval_seconds=600,
+    description="Asks for maintenance when a table has gathered too many small files.",
+)
+def small_files_sensor(context: dg.SensorEvaluationContext, lake: LakeResource):
+    """A maintenance run when a table's small-file backlog reaches the compaction threshold."""
+    waiting = backlog(lake.lake())
+    if not waiting:
+        return dg.SkipReason("no table has a small-file backlog")
+    key = ",".join(f"{name}:{n}" for name, n in sorted(waiting.items()))
+    return dg.RunRequest(run_key=key)
+
 
 audit_job = dg.define_asset_job(
     "audit", selection=dg.AssetSelection.assets(table_key(AUDIT_CHAIN)),

@@ -94,3 +94,26 @@ def test_the_retention_asset_runs_on_its_schedule_and_says_what_it_did(
     assert text.startswith(f"{past:,} rows deleted" if past else "Nothing past its keep")
     assert retention_daily.default_status == dg.DefaultScheduleStatus.RUNNING
     assert retention_daily.cron_schedule == "30 4 * * *"
+
+
+def test_the_small_file_sensor_asks_for_maintenance_and_the_asset_logs_it(
+    lake_copy: Path,  # noqa: F811
+):
+    from seneca_assets.defs.lifecycle.assets import maintenance, small_files_sensor
+    from seneca_assets.lib.maintenance import SMALL_FILES
+    from seneca_assets.lib.model.tables import METRICS
+    from seneca_assets.lib.schemas import MAINTENANCE
+
+    resource = LakeResource(log_dir=str(lake_copy / "logs"), lake_dir=str(lake_copy / "lake"))
+    context = dg.build_sensor_context(resources={"lake": resource})
+    lake = Lake(lake_copy / "lake")
+    sample = lake.read(METRICS).head(5)
+    for k in range(SMALL_FILES):
+        lake.write(METRICS, sample.with_columns(metric_id=pl.lit(f"{k:032x}")))
+    request = small_files_sensor(context)
+    assert isinstance(request, dg.RunRequest) and "silver/metrics" in str(request.run_key)
+    assert dg.materialize([maintenance], resources={"lake": resource}).success
+    log = Lake(lake_copy / "lake").read(MAINTENANCE)
+    assert log.filter(pl.col("table") == METRICS.name).item(0, "compacted") > 0
+    skipped = small_files_sensor(dg.build_sensor_context(resources={"lake": resource}))
+    assert isinstance(skipped, dg.SkipReason)
