@@ -23,7 +23,7 @@ from seneca_assets.lib.model.tables import SYSTEM_EVENTS
 from seneca_assets.lib.retention import apply as apply_retention
 from seneca_assets.lib.retention import validate as validate_retention
 from seneca_assets.lib.retention_log import RETENTION_LOG
-from seneca_assets.lib.schemas import MAINTENANCE
+from seneca_assets.lib.schemas import MAINTENANCE, TableSpec
 
 
 class BackupConfig(dg.Config):
@@ -146,14 +146,22 @@ def retention(context: dg.AssetExecutionContext, lake: LakeResource):
     )
 
 
-retention_daily = dg.ScheduleDefinition(
-    name="retention_daily",
-    cron_schedule="30 4 * * *",
-    execution_timezone="UTC",
-    target=dg.AssetSelection.assets(table_key(RETENTION_LOG)),
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="Apply the retention policies once a day, at 04:30 UTC.",
-)
+def _daily(name: str, cron: str, table: TableSpec, description: str) -> dg.ScheduleDefinition:
+    """A running UTC schedule that materializes the asset of `table`."""
+    return dg.ScheduleDefinition(
+        name=name,
+        cron_schedule=cron,
+        execution_timezone="UTC",
+        target=dg.AssetSelection.assets(table_key(table)),
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+        description=description,
+    )
+
+
+retention_daily = _daily(
+    "retention_daily", "30 4 * * *", RETENTION_LOG,
+    "Apply the retention policies once a day, at 04:30 UTC.",
+)  # fmt: skip
 
 
 @dg.multi_asset(name="maintenance", specs=[table_spec(MAINTENANCE, group_name="lifecycle")])
@@ -172,14 +180,10 @@ def maintenance(context: dg.AssetExecutionContext, lake: LakeResource):
     )
 
 
-maintenance_daily = dg.ScheduleDefinition(
-    name="maintenance_daily",
-    cron_schedule="0 5 * * *",
-    execution_timezone="UTC",
-    target=dg.AssetSelection.assets(table_key(MAINTENANCE)),
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="Compact, checkpoint and vacuum every table daily at 05:00 UTC.",
-)
+maintenance_daily = _daily(
+    "maintenance_daily", "0 5 * * *", MAINTENANCE,
+    "Compact, checkpoint and vacuum every table daily at 05:00 UTC.",
+)  # fmt: skip
 
 
 @dg.sensor(
