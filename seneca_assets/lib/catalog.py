@@ -14,7 +14,13 @@ from seneca_assets.lib.model.metrics import DERIVED
 from seneca_assets.lib.model.tables import SILVER_TABLES
 from seneca_assets.lib.quality.tables import QUALITY_TABLES
 from seneca_assets.lib.retention_log import RETENTION_LOG
-from seneca_assets.lib.schemas import BRONZE_TABLES, MAINTENANCE, SNAPSHOTS, TableSpec
+from seneca_assets.lib.schemas import (
+    BRONZE_TABLES,
+    MAINTENANCE,
+    SNAPSHOTS,
+    STORAGE_HEALTH,
+    TableSpec,
+)
 from seneca_assets.lib.search.tables import SEMANTIC_TABLES
 
 TABLES: tuple[TableSpec, ...] = (
@@ -24,7 +30,7 @@ TABLES: tuple[TableSpec, ...] = (
     + ANALYTICS_TABLES
     + SEMANTIC_TABLES
     + QUALITY_TABLES
-    + (SNAPSHOTS, BACKUP_LOG, AUDIT_CHAIN, RETENTION_LOG, MAINTENANCE)
+    + (SNAPSHOTS, BACKUP_LOG, AUDIT_CHAIN, RETENTION_LOG, MAINTENANCE, STORAGE_HEALTH)
 )
 """Every table of the lake, in the order the catalogue lists them."""
 

@@ -174,7 +174,23 @@ class MaintenanceModel(TableModel):
     at: UtcTime = pa.Field(description="When.")
 
 
+class StorageHealthModel(TableModel):
+    """ops/storage_health: one measure of the lake's health at one check."""
+
+    checked_at: UtcTime = pa.Field(description="When it was measured.")
+    measure: str = pa.Field(description="What was measured (lib/health.py).")
+    subject: str = pa.Field(description="The table, or `(lake)`.")
+    value: float = pa.Field(nullable=True, description="The measurement (null: not measurable).")
+    unit: str = pa.Field(description="Its unit.")
+    status: str = pa.Field(
+        isin=["healthy", "warning", "action", "unranged"],
+        description="Against the design's range, or `unranged`.",
+    )
+    range: str = pa.Field(nullable=True, description="The range judged against.")
+
+
 REDACTIONS = TableSpec("ops/redactions", RedactionModel)
 SNAPSHOTS = TableSpec("ops/snapshots", SnapshotModel)
 MAINTENANCE = TableSpec("ops/maintenance", MaintenanceModel)
+STORAGE_HEALTH = TableSpec("ops/storage_health", StorageHealthModel)
 BRONZE_TABLES: tuple[TableSpec, ...] = (EVENTS, QUARANTINE, INGEST_FILES, REDACTIONS)

@@ -184,6 +184,7 @@ def test_code_location_loads_every_definition(webserver: int):
         "backup_incremental_hourly": "RUNNING",
         "retention_daily": "RUNNING",
         "maintenance_daily": "RUNNING",
+        "storage_health_hourly": "RUNNING",
     }
 
 

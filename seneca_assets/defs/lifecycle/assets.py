@@ -13,17 +13,19 @@ import polars as pl
 from seneca_assets.defs.automation import follower
 from seneca_assets.defs.resources import LakeResource
 from seneca_assets.defs.tables import table_key, table_spec
+from seneca_assets.lib.analytics.markdown import markdown_table
 from seneca_assets.lib.audit_chain import AUDIT_CHAIN, extend, verify
 from seneca_assets.lib.audit_chain import head as chain_head
 from seneca_assets.lib.backup import service
 from seneca_assets.lib.backup.seal import KEY_VARIABLE
 from seneca_assets.lib.backup.tables import BACKUP_LOG
+from seneca_assets.lib.health import measure
 from seneca_assets.lib.maintenance import backlog, maintain, record
 from seneca_assets.lib.model.tables import SYSTEM_EVENTS
 from seneca_assets.lib.retention import apply as apply_retention
 from seneca_assets.lib.retention import validate as validate_retention
 from seneca_assets.lib.retention_log import RETENTION_LOG
-from seneca_assets.lib.schemas import MAINTENANCE, TableSpec
+from seneca_assets.lib.schemas import MAINTENANCE, STORAGE_HEALTH, TableSpec
 
 
 class BackupConfig(dg.Config):
@@ -146,7 +148,7 @@ def retention(context: dg.AssetExecutionContext, lake: LakeResource):
     )
 
 
-def _daily(name: str, cron: str, table: TableSpec, description: str) -> dg.ScheduleDefinition:
+def _scheduled(name: str, cron: str, table: TableSpec, description: str) -> dg.ScheduleDefinition:
     """A running UTC schedule that materializes the asset of `table`."""
     return dg.ScheduleDefinition(
         name=name,
@@ -158,7 +160,7 @@ def _daily(name: str, cron: str, table: TableSpec, description: str) -> dg.Sched
     )
 
 
-retention_daily = _daily(
+retention_daily = _scheduled(
     "retention_daily", "30 4 * * *", RETENTION_LOG,
     "Apply the retention policies once a day, at 04:30 UTC.",
 )  # fmt: skip
@@ -180,9 +182,66 @@ def maintenance(context: dg.AssetExecutionContext, lake: LakeResource):
     )
 
 
-maintenance_daily = _daily(
+maintenance_daily = _scheduled(
     "maintenance_daily", "0 5 * * *", MAINTENANCE,
     "Compact, checkpoint and vacuum every table daily at 05:00 UTC.",
+)  # fmt: skip
+
+
+HEALTH_CHECKS = {
+    "growth_in_range": "monthly_growth",
+    "query_response_in_range": "query_p95_ms",
+    "cache_hit_rate_in_range": "cache_hit_rate",
+    "backup_success_in_range": "backup_success_rate",
+}
+"""Each check of ops/storage_health and the measure it judges against the design's range."""
+
+
+@dg.multi_asset(
+    name="storage_health",
+    specs=[table_spec(STORAGE_HEALTH, group_name="lifecycle")],
+    check_specs=[
+        dg.AssetCheckSpec(name, asset=table_key(STORAGE_HEALTH)) for name in HEALTH_CHECKS
+    ],
+)
+def storage_health(context: dg.AssetExecutionContext, lake: LakeResource):
+    """Measure the lake's health (lib/health.py), append it, and judge it against the ranges."""
+    store = lake.lake()
+    rows = measure(store, datetime.now(UTC))
+    store.write(STORAGE_HEALTH, rows)
+    lake_rows = rows.filter(pl.col("subject") == "(lake)")
+    table = markdown_table(
+        ["measure", "value", "unit", "status"],
+        (
+            (r["measure"], "not measured" if r["value"] is None else f"{r['value']:,.3g}",
+             r["unit"], r["status"])
+            for r in lake_rows.iter_rows(named=True)
+        ),
+    )  # fmt: skip
+    summary = "\n".join(table[1:])
+    yield dg.MaterializeResult(
+        asset_key=table_key(STORAGE_HEALTH), metadata={"summary": dg.MetadataValue.md(summary)}
+    )
+    for check, name in HEALTH_CHECKS.items():
+        row = lake_rows.filter(pl.col("measure") == name).row(0, named=True)
+        yield dg.AssetCheckResult(
+            asset_key=table_key(STORAGE_HEALTH),
+            check_name=check,
+            passed=row["status"] in ("healthy", "unranged"),
+            severity=dg.AssetCheckSeverity.ERROR
+            if row["status"] == "action"
+            else dg.AssetCheckSeverity.WARN,
+            metadata={
+                "value": row["value"] if row["value"] is not None else "not measured",
+                "status": row["status"],
+                "range": row["range"] or "",
+            },
+        )
+
+
+storage_health_hourly = _scheduled(
+    "storage_health_hourly", "45 * * * *", STORAGE_HEALTH,
+    "Measure the lake's health every hour at :45.",
 )  # fmt: skip
 
 

@@ -117,3 +117,17 @@ def test_the_small_file_sensor_asks_for_maintenance_and_the_asset_logs_it(
     assert log.filter(pl.col("table") == METRICS.name).item(0, "compacted") > 0
     skipped = small_files_sensor(dg.build_sensor_context(resources={"lake": resource}))
     assert isinstance(skipped, dg.SkipReason)
+
+
+def test_storage_health_is_measured_and_checked(lake_copy: Path):  # noqa: F811
+    from seneca_assets.defs.lifecycle.assets import HEALTH_CHECKS, storage_health
+    from seneca_assets.lib.schemas import STORAGE_HEALTH
+
+    resource = LakeResource(log_dir=str(lake_copy / "logs"), lake_dir=str(lake_copy / "lake"))
+    result = dg.materialize([storage_health], resources={"lake": resource})
+    assert result.success
+    evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    assert set(evaluations) == set(HEALTH_CHECKS)
+    # No backup has been made: nothing to judge, so the backup check passes, saying so.
+    assert evaluations["backup_success_in_range"].metadata["value"].value == "not measured"
+    assert Lake(lake_copy / "lake").read(STORAGE_HEALTH).height > 0
