@@ -332,6 +332,9 @@ def _cmd_backup(args: argparse.Namespace) -> int:
                   f"{size:,} bytes")  # fmt: skip
         elif args.action == "list":
             return _show(repository.listed(service.backup_root()), args.json)
+        elif args.action == "prune":
+            gone, swept = service.prune()
+            print(f"{len(gone)} backup(s) and {swept:,} sealed file(s) deleted by retention")
         elif args.action == "verify":
             checked = service.verify(args.id)
             for problem in checked.problems:
@@ -492,7 +495,7 @@ def _query_parsers(commands: Any) -> None:
     )
     quality.set_defaults(func=_cmd_quality)
     backup = common(commands.add_parser("backup", help="encrypted, verified lake backups"))
-    backup.add_argument("action", choices=["create", "list", "verify", "restore"])
+    backup.add_argument("action", choices=["create", "list", "verify", "restore", "prune"])
     backup.add_argument("id", nargs="?", help="a backup id (default: the newest)")
     backup.add_argument("--kind", default="full", choices=["full", "differential", "incremental"])
     backup.add_argument("--to", help="restore: a folder under $SENECA_RESTORE_DIR")

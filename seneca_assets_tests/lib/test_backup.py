@@ -128,3 +128,31 @@ def test_a_backup_is_a_consistent_cut_of_every_table(setup: Path):
     assert made.rows == _rows(setup / "lake")
     assert all(os.sep not in f.sha256 and len(f.sha256) == 64 for f in made.files)
     assert pl.Series([f.path for f in made.files]).is_unique().all()
+
+
+def test_grandfather_father_son_keeps_its_backups_and_every_blob_they_need(setup: Path):
+    from datetime import UTC, datetime, timedelta
+
+    lake = Lake(setup / "lake")
+    root, seal = setup / "backups", service.sealer()
+    now = datetime(2026, 11, 27, 12, tzinfo=UTC)
+    # A backup every 2 days for 200 days, and four in the last day.
+    times = [now - timedelta(days=2 * k) for k in range(1, 101)]
+    times += [now - timedelta(hours=h) for h in (1, 5, 9, 20)]
+    for at in sorted(times):
+        repo.create(lake, root, seal, "incremental", at)
+    listed = repo.listed(root)
+    keep = repo.kept(listed, now)
+    gone, _ = service.prune(root, now)
+    remaining = set(repo.listed(root).get_column("id"))
+    assert remaining == keep and not remaining & set(gone)
+    ids = dict(zip(listed.get_column("created_at"), listed.get_column("id"), strict=True))
+    recent = {ids[at.isoformat()] for at in times if at >= now - timedelta(hours=24)}
+    assert recent <= remaining  # the last day, whole
+    days = {(now - at).days for at in times if ids[at.isoformat()] in remaining}
+    assert max(days) > 150  # a monthly one from over five months ago
+    assert len(remaining) < len(times)
+    # Every kept backup still verifies: no blob it needs was swept.
+    for backup_id in sorted(remaining)[:3] + sorted(remaining)[-2:]:
+        assert service.verify(backup_id, root).ok
+    assert service.prune(root, now) == ([], 0)  # a second run deletes nothing

@@ -84,6 +84,8 @@ def backups(context: dg.AssetExecutionContext, config: BackupConfig, lake: LakeR
     )
     if not checked.ok:
         raise dg.Failure(f"backup {made.id} does not verify: {checked.problems[0]}")
+    gone, swept = service.prune()
+    context.log.info(f"retention deleted {len(gone)} backup(s) and {swept:,} sealed file(s)")
 
 
 @dg.multi_asset(

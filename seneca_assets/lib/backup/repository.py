@@ -26,7 +26,7 @@ import shutil
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -306,3 +306,49 @@ def verify(root: Path, sealer: Sealer, backup: Backup, scratch: Path) -> Verifie
 
 def _only(backup: Backup, entry: FileEntry) -> Backup:
     return Backup(backup.id, backup.kind, backup.created_at, backup.parent, {}, {}, (entry,))
+
+
+KEEP_HOURS = 24
+GFS = {"day": 30, "week": 12, "month": 12, "year": 7}
+"""Grandfather-father-son: the newest backup of each of the last 30 days, 12 weeks, 12 months
+and 7 years is kept, and every backup of the last 24 hours."""
+
+
+def kept(backups: pl.DataFrame, now: datetime) -> set[str]:
+    """The ids grandfather-father-son retention keeps among `backups` (`id`, `created_at`)."""
+    if backups.is_empty():
+        return set()
+    times = backups.with_columns(at=pl.col("created_at").str.to_datetime(time_zone="UTC"))
+    keep = set(times.filter(pl.col("at") >= now - timedelta(hours=KEEP_HOURS)).get_column("id"))
+    periods = {"day": "1d", "week": "1w", "month": "1mo", "year": "1y"}
+    for period, count in GFS.items():
+        newest = (
+            times.with_columns(period=pl.col("at").dt.truncate(periods[period]))
+            .sort("at")
+            .group_by("period")
+            .agg(pl.col("id").last())
+            .sort("period", descending=True)
+            .head(count)
+        )
+        keep |= set(newest.get_column("id"))
+    return keep
+
+
+def prune(root: Path, sealer: Sealer, now: datetime) -> tuple[list[str], int]:
+    """Delete the backups retention does not keep, then the blobs no kept backup holds.
+
+    Every manifest is complete, so a kept backup depends on nothing but its blobs: those stay.
+    Returns the ids deleted and how many blobs were.
+    """
+    done = listed(root)
+    keep = kept(done, now)
+    gone = [i for i in done.get_column("id").to_list() if i not in keep]
+    needed = {f.sha256 for i in keep for f in load(root, sealer, i).files}
+    for backup_id in gone:
+        shutil.rmtree(root / "backups" / backup_id)
+    swept = 0
+    for blob in (root / "blobs").glob("*/*"):
+        if blob.name not in needed and not blob.name.endswith(".tmp"):
+            blob.unlink()
+            swept += 1
+    return gone, swept

@@ -92,3 +92,9 @@ def restore(
     for _ in repo.restore(root, seal, backup, target):
         pass
     return target, checked
+
+
+def prune(root: Path | None = None, now: datetime | None = None) -> tuple[list[str], int]:
+    """Apply grandfather-father-son retention to the repository (`repository.prune`)."""
+    root = root or backup_root()
+    return repo.prune(root, sealer(root), now or datetime.now(UTC))
