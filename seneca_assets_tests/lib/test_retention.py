@@ -73,3 +73,19 @@ def test_a_policy_that_would_lose_a_rollup_is_refused():
     raw = Policy("silver/metrics", timedelta(days=30), "gold/metrics_hourly", two_hours)
     with pytest.raises(ConfigurationError, match="the rollup would go first"):
         validate((raw, Policy("gold/metrics_hourly", timedelta(days=7))))
+
+
+def test_future_dated_points_are_never_taken_for_old(lake_copy: Path):  # noqa: F811
+    lake = Lake(lake_copy / "lake")
+    ahead = (
+        lake.read(METRICS)
+        .head(5)
+        .with_columns(
+            metric_id=pl.lit("e" * 28) + pl.int_range(5).cast(pl.String).str.zfill(4),
+            timestamp=pl.col("timestamp") + timedelta(days=400),  # a clock a year ahead
+        )
+    )
+    lake.write(METRICS, ahead)
+    apply(lake, NOW)
+    kept = lake.read(METRICS).filter(pl.col("metric_id").is_in(ahead["metric_id"].implode()))
+    assert kept.height == 5
