@@ -205,12 +205,12 @@ def _series(series: pl.DataFrame, horizon: Horizon) -> list[dict[str, object]]:
             held = np.abs(actual - predicted) <= widths[0]
             quality["coverage_80"] = float(np.mean(held[np.isfinite(actual)]))
     start = first + values.size * cycle.step
+    fit = _fit(series, start, cycle)
     if widths is None:  # too short for an earlier horizon: the spread of the fit instead
-        fit = _fit(series, start, cycle)
         widths = _widths(np.abs(values - fit.level - fit.seasonal(first, values.size)))
     # A series that has never been negative (a duration, a count) is not forecast below 0.
     floor = 0.0 if np.nanmin(values) >= 0 else -np.inf
-    forecast = _fit(series, start, cycle).forecast(start, steps)
+    forecast = fit.forecast(start, steps)
     return [
         {
             "status": "ok",

@@ -139,12 +139,16 @@ def load(root: Path, sealer: Sealer, backup_id: str) -> Backup:
 def restore(root: Path, sealer: Sealer, backup: Backup, to: Path) -> Iterator[str]:
     """Write every file of `backup` under `to`; yields each path written."""
     for entry in backup.files:
-        blob = _blob(root, entry.sha256)
-        if not blob.exists():
-            raise BackupError(f"{entry.path}: its sealed copy {blob.name} is missing")
-        data = sealer.open(blob.read_bytes(), entry.sha256, entry.path)
-        _write(to / entry.path, data)
+        _restore_file(root, sealer, entry, to)
         yield entry.path
+
+
+def _restore_file(root: Path, sealer: Sealer, entry: FileEntry, to: Path) -> None:
+    """Open one file's sealed copy, check it, and write it under `to`; BackupError names it."""
+    blob = _blob(root, entry.sha256)
+    if not blob.exists():
+        raise BackupError(f"{entry.path}: its sealed copy {blob.name} is missing")
+    _write(to / entry.path, sealer.open(blob.read_bytes(), entry.sha256, entry.path))
 
 
 def row_counts(lake_root: Path, versions: dict[str, int]) -> dict[str, int]:
@@ -288,9 +292,10 @@ def verify(root: Path, sealer: Sealer, backup: Backup, scratch: Path) -> Verifie
     """
     problems = []
     written = 0
-    for entry in backup.files:
+    for entry in backup.files:  # every file, so that each failure is named
         try:
-            written += len(list(restore(root, sealer, _only(backup, entry), scratch)))
+            _restore_file(root, sealer, entry, scratch)
+            written += 1
         except BackupError as exc:
             problems.append(str(exc))
     if not problems:
@@ -302,10 +307,6 @@ def verify(root: Path, sealer: Sealer, backup: Backup, scratch: Path) -> Verifie
             if counted.get(name) != rows
         ]
     return Verified(backup.id, written, tuple(problems))
-
-
-def _only(backup: Backup, entry: FileEntry) -> Backup:
-    return Backup(backup.id, backup.kind, backup.created_at, backup.parent, {}, {}, (entry,))
 
 
 KEEP_HOURS = 24
