@@ -240,6 +240,18 @@ def _cmd_search(args: argparse.Namespace) -> int:
     from seneca_assets.lib.search.query import search
 
     root = _query_lake(args).root
+    if args.tier == "warm":
+        from seneca_assets.lib.query.times import time_range
+        from seneca_assets.lib.search.warm import search_warm
+
+        first, last = time_range(args.start, args.end)
+        found = search_warm(
+            Lake(root), args.text or "", agent=args.agent, start=first, end=last,
+            limit=args.limit, offset=args.offset,
+        )  # fmt: skip
+        if not args.json:
+            found = found.select("score", "source", "time", "agent", "kind", "snippet")
+        return _show(found, args.json)
     if args.like or args.meaning:
         if args.like:
             near = semantic.like(Lake(root), args.like, limit=args.limit)
@@ -379,6 +391,56 @@ def _cmd_snapshot(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_hold(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from seneca_assets.lib import holds
+
+    lake = Lake(_query_lake(args).root)
+    try:
+        if args.action == "place":
+            if not (args.kind and args.subject and args.reason):
+                raise holds.HoldError("place needs a subject, --kind and --reason")
+            hold = holds.place(lake, args.kind, args.subject, args.reason, datetime.now(UTC))
+            print(f"hold {hold} placed on {args.kind} {args.subject}")
+        elif args.action == "release":
+            holds.release(lake, args.subject or "", datetime.now(UTC))
+            print(f"hold {args.subject} released")
+        else:
+            rows = lake.read(holds.LEGAL_HOLDS) if lake.exists(holds.LEGAL_HOLDS) else None
+            return _show(rows if rows is not None else holds.LEGAL_HOLDS.empty(), args.json)
+    except holds.HoldError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    return 0
+
+
+def _cmd_retention(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    import polars as pl
+
+    from seneca_assets.lib import retention, tiering
+
+    lake = Lake(_query_lake(args).root)
+    if args.action == "policies":
+        from seneca_assets.lib.catalog import TABLES
+
+        rows = [
+            {"class": p.data_class, "table": p.table.name,
+             "keep_days": p.keep.days if p.keep else None,
+             "rows": f"{p.where[0]} = {p.where[1]}" if p.where else "all",
+             "guarded_by": ", ".join(p.source_of) or None}
+            for p in retention.declared(TABLES)
+        ]  # fmt: skip
+        return _show(pl.DataFrame(rows), args.json)
+    now = datetime.now(UTC)
+    flagged = tiering.flag_anomalies(lake, now)
+    done = pl.concat([retention.apply(lake, now), tiering.move(lake, now)])
+    print(retention.retention_summary(done, flagged))
+    return 0
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     from seneca_assets.lib.export import confined, export_root
     from seneca_assets.lib.report import write_report
@@ -476,6 +538,10 @@ def _query_parsers(commands: Any) -> None:
     search.add_argument("--source", action="append", help="messages, decisions, system_events")
     search.add_argument("--agent")
     search.add_argument("--kind")
+    search.add_argument(
+        "--tier", choices=["hot", "warm"], default="hot",
+        help="hot: the full-text index (default); warm: conversations moved out of silver",
+    )  # fmt: skip
     paged(search, limit=10).set_defaults(func=_cmd_search)
     export = common(commands.add_parser("export", help="a table to csv, parquet or jsonl"))
     export.add_argument("table", help="e.g. silver/messages or silver_messages")
@@ -506,6 +572,15 @@ def _query_parsers(commands: Any) -> None:
     snapshot.add_argument("name", nargs="?", help="the snapshot's name (take, restore)")
     snapshot.add_argument("--table", action="append", help="restore: only this table")
     snapshot.set_defaults(func=_cmd_snapshot)
+    hold = common(commands.add_parser("hold", help="legal holds: data retention never deletes"))
+    hold.add_argument("action", choices=["place", "release", "list"])
+    hold.add_argument("subject", nargs="?", help="place: the held id; release: the hold's id")
+    hold.add_argument("--kind", choices=["conversation", "task", "agent", "project"])
+    hold.add_argument("--reason", help="place: why (a matter, a request)")
+    hold.set_defaults(func=_cmd_hold)
+    kept = common(commands.add_parser("retention", help="apply or list the retention policies"))
+    kept.add_argument("action", choices=["run", "policies"])
+    kept.set_defaults(func=_cmd_retention)
     report = commands.add_parser(
         "report", help="a static HTML page of the analytics, with plots of the main series"
     )

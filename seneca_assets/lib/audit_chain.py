@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import datetime
 
 import pandera.polars as pa
 import polars as pl
@@ -23,7 +24,7 @@ import polars as pl
 from seneca_assets.lib.duck import sql_frame
 from seneca_assets.lib.lake import Lake
 from seneca_assets.lib.model.tables import HEX_ID, SYSTEM_EVENTS
-from seneca_assets.lib.schemas import TableModel, TableSpec
+from seneca_assets.lib.schemas import TableModel, TableSpec, UtcTime
 
 GENESIS = "0" * 64
 ORDER = ("ingest_batch", "event_time", "event_id")
@@ -40,6 +41,34 @@ class AuditChainModel(TableModel):
 
 
 AUDIT_CHAIN = TableSpec("ops/audit_chain", AuditChainModel)
+
+
+class AuditRetiredModel(TableModel):
+    """ops/audit_retired: an audit row retention deleted by policy, recorded before it went.
+
+    The chain keeps the row's hashes, so the chain still verifies end to end; a row the chain
+    holds that is gone from silver/system_events and is not recorded here breaks it.
+    """
+
+    event_id: str = pa.Field(str_matches=HEX_ID, unique=True, description="The audit row.")
+    category: str = pa.Field(description="Its retention class.")
+    event_time: UtcTime = pa.Field(description="Its time.")
+    retired_at: UtcTime = pa.Field(description="When retention deleted it.")
+    reason: str = pa.Field(description="The policy that deleted it.")
+
+
+AUDIT_RETIRED = TableSpec("ops/audit_retired", AuditRetiredModel)
+
+
+def retire(lake: Lake, rows: pl.DataFrame, reason: str, now: datetime) -> None:
+    """Record audit rows (`event_id`, `category`, `event_time`) that retention is deleting."""
+    known = lake.scan(AUDIT_RETIRED).select("event_id") if lake.exists(AUDIT_RETIRED) else None
+    fresh = rows.select("event_id", "category", "event_time")
+    if known is not None:
+        fresh = fresh.join(known.collect(), on="event_id", how="anti")
+    if fresh.height:
+        stamped = fresh.with_columns(retired_at=pl.lit(now), reason=pl.lit(reason))
+        lake.write(AUDIT_RETIRED, stamped.cast(AUDIT_RETIRED.schema))
 
 
 def content_hashes(rows: pl.DataFrame) -> pl.DataFrame:
@@ -125,7 +154,11 @@ def verify(lake: Lake) -> ChainCheck:
         first = missing.sort("event_id").item(0, "event_id")
         return ChainCheck(stored.height, first, "an audit row the chain does not hold")
     joined = joined.sort("seq")
+    retired = lake.read(AUDIT_RETIRED).select("event_id") if lake.exists(AUDIT_RETIRED) else None
     gone = joined.filter(pl.col("now_sha256").is_null())
+    if retired is not None:  # deleted by a retention policy, recorded: not a break
+        gone = gone.join(retired, on="event_id", how="anti")
+        joined = joined.with_columns(now_sha256=pl.coalesce("now_sha256", pl.col("content_sha256")))
     changed = joined.filter(pl.col("now_sha256") != pl.col("content_sha256"))
     expected = chain(joined.get_column("content_sha256").to_list(), GENESIS)
     relinked = joined.with_columns(expected=pl.Series(expected)).filter(

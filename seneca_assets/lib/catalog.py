@@ -7,9 +7,10 @@ The table catalogue (docs/TABLES.md) comes from the pandera models, the derived 
 import inspect
 
 from seneca_assets.lib.analytics.tables import ANALYTICS_TABLES
-from seneca_assets.lib.audit_chain import AUDIT_CHAIN
+from seneca_assets.lib.audit_chain import AUDIT_CHAIN, AUDIT_RETIRED
 from seneca_assets.lib.backup.tables import BACKUP_LOG
 from seneca_assets.lib.gold_tables import GOLD_TABLES
+from seneca_assets.lib.holds import LEGAL_HOLDS
 from seneca_assets.lib.model.metrics import DERIVED
 from seneca_assets.lib.model.tables import SILVER_TABLES
 from seneca_assets.lib.quality.tables import QUALITY_TABLES
@@ -22,15 +23,18 @@ from seneca_assets.lib.schemas import (
     TableSpec,
 )
 from seneca_assets.lib.search.tables import SEMANTIC_TABLES
+from seneca_assets.lib.tier_tables import TIERING_TABLES
 
 TABLES: tuple[TableSpec, ...] = (
     BRONZE_TABLES
     + SILVER_TABLES
+    + TIERING_TABLES
     + GOLD_TABLES
     + ANALYTICS_TABLES
     + SEMANTIC_TABLES
     + QUALITY_TABLES
-    + (SNAPSHOTS, BACKUP_LOG, AUDIT_CHAIN, RETENTION_LOG, MAINTENANCE, STORAGE_HEALTH)
+    + (SNAPSHOTS, BACKUP_LOG, AUDIT_CHAIN, AUDIT_RETIRED, RETENTION_LOG, LEGAL_HOLDS)
+    + (MAINTENANCE, STORAGE_HEALTH)
 )
 """Every table of the lake, in the order the catalogue lists them."""
 

@@ -199,7 +199,7 @@ class Lake:
                     partition_by=list(spec.partition_by) or None,
                     writer_properties=WriterProperties(
                         compression="ZSTD",
-                        compression_level=ZSTD_LEVEL,
+                        compression_level=spec.zstd_level or ZSTD_LEVEL,
                         max_row_group_size=spec.row_group_rows,
                     ),
                     commit_properties=props,

@@ -1,13 +1,19 @@
 """Building the gold rollups for a time range, and finding the hours whose rollups are stale.
 
-Each grain's build reads only its time range: hourly rows from silver/metrics, silver/messages and
-silver/system_events; daily rows from hourly rows; monthly rows from daily rows. It replaces
-exactly that range of its tables in one commit each, so building a range again changes nothing.
+Each grain's build reads only its time range: hourly rows from silver/metrics, the messages of
+every conversation tier and silver/system_events; daily rows from hourly rows; monthly rows from
+daily rows. It replaces exactly that range of its tables in one commit each, so building a range
+again changes nothing.
+
+Retention deletes a tier's source only once the tier holds it (`lib/retention.py`), and logs up
+to where. Nothing here ever judges or rebuilds a bucket before that boundary: its source is gone
+by design, and rebuilding it from what is left would lose it (the trap of aggregates refreshed
+over dropped raw data).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import duckdb
 import polars as pl
@@ -19,6 +25,7 @@ from seneca_assets.lib.lake import Lake, time_literal
 from seneca_assets.lib.model.tables import MESSAGES, METRICS, SYSTEM_EVENTS
 from seneca_assets.lib.retention_log import retained_since
 from seneca_assets.lib.schemas import TableSpec
+from seneca_assets.lib.tier_tables import TIER_TABLES
 
 FINER = {"daily": "hourly", "monthly": "daily"}
 """The tier each coarser tier is built from."""
@@ -35,10 +42,14 @@ def _silver(lake: Lake, start: datetime, end: datetime) -> tuple[pl.LazyFrame, .
         .filter(_within("timestamp", start, end))
         .select("timestamp", "name", "tags", "value", "unit")
     )
-    messages = (
-        lake.scan(MESSAGES)
-        .filter(_within("event_time", start, end))
-        .select("event_time", "kind", "agent_id", "intent", "sender")
+    messages = pl.concat(
+        [
+            lake.scan(spec)
+            .filter(_within("event_time", start, end))
+            .select("event_time", "kind", "agent_id", "intent", "sender")
+            for _, spec in TIER_TABLES.values()
+            if spec is MESSAGES or lake.exists(spec)
+        ]
     )
     calls = (
         lake.scan(SYSTEM_EVENTS)
@@ -51,9 +62,10 @@ def _silver(lake: Lake, start: datetime, end: datetime) -> tuple[pl.LazyFrame, .
 def build_range(lake: Lake, grain: str, start: datetime, end: datetime) -> dict[str, int]:
     """Build the `grain` rollups of [start, end) and replace that range of their tables.
 
-    Returns the rows written per table.
+    The range is cut, per table, to start at the boundary retention deleted the table or its
+    source up to (`judged_from`): nothing before it is rebuilt. Returns the rows written per
+    table.
     """
-    metrics_table, activity_table = TIERS[grain]
     every = R.GRAINS[grain]
     if grain == "hourly":
         points, messages, calls = _silver(lake, start, end)
@@ -66,10 +78,31 @@ def build_range(lake: Lake, grain: str, start: datetime, end: datetime) -> dict[
             lake.scan(finer_activity).filter(_within("bucket", start, end)), every
         )
     written = {}
-    for table, rows in ((metrics_table, metrics), (activity_table, activity)):
-        _replace(lake, table, rows, start, end)
-        written[table.name] = rows.height
+    for table, rows in zip(TIERS[grain], (metrics, activity), strict=True):
+        since = max(start, judged_from(lake, grain, table))
+        kept = rows.filter(pl.col("bucket") >= since)
+        if since < end:
+            _replace(lake, table, kept, since, end)
+        written[table.name] = kept.height if since < end else 0
     return written
+
+
+def judged_from(lake: Lake, grain: str, table: TableSpec) -> datetime:
+    """The first time a rollup table's buckets may be judged or rebuilt from their source.
+
+    The later of the boundaries retention deleted the table and its source up to (for hourly
+    metrics, the raw points; the hourly activity's sources outlive it, as validated).
+    """
+    sources = [table.name]
+    if grain == "hourly" and table is TIERS["hourly"][0]:
+        sources.append(METRICS.name)
+    elif grain != "hourly":
+        sources.append(TIERS[FINER[grain]][TIERS[grain].index(table)].name)
+    bounds = [b for b in (retained_since(lake, name) for name in sources) if b is not None]
+    return max(bounds, default=EARLIEST)
+
+
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _replace(
@@ -85,14 +118,16 @@ def stale_hours(lake: Lake, before: datetime) -> list[datetime]:
 
     An hour is stale when its metric points were added, changed or removed since it was rolled
     up, when its activity counts would come out differently, or when it has data but no rollup.
-    Hours before the boundary retention deleted raw points up to are not judged.
+    Hours before the boundary retention deleted their source or rollup up to are not judged.
     """
     metrics_table, activity_table = TIERS["hourly"]
-    # Hours before the raw points' retention boundary have rollups and no points, by design.
-    start = retained_since(lake, METRICS.name) or datetime.min.replace(tzinfo=before.tzinfo)
-    points, messages, calls = _silver(lake, start, before)
+    start = judged_from(lake, "hourly", metrics_table)
+    points = _silver(lake, start, before)[0]
     judged = pl.col("bucket").is_between(start, before, closed="left")
     stale_metrics = R.stale_buckets(points, lake.scan(metrics_table).filter(judged), "1h")
+    start = judged_from(lake, "hourly", activity_table)
+    _, messages, calls = _silver(lake, start, before)
+    judged = pl.col("bucket").is_between(start, before, closed="left")
     fresh_activity = R.activity_from_silver(messages, calls, "1h")
     stored = lake.scan(activity_table).filter(judged).collect()
     differ = pl.concat(
@@ -122,16 +157,50 @@ def _next(bucket: datetime, grain: str) -> datetime:
 
 def unsummed(lake: Lake, grain: str) -> int:
     """Rows of a daily (monthly) rollup whose count is not the sum of its hours' (days')."""
-    table, finer = TIERS[grain][0], TIERS[FINER[grain]][0]
+    table = TIERS[grain][0]
+    return _unsummed(lake, grain, table, judged_from(lake, grain, table)).height
+
+
+def unsettled(lake: Lake, grain: str, before: datetime) -> list[datetime]:
+    """The daily (monthly) buckets before `before` that do not yet hold their hours (days).
+
+    A bucket is unsettled when its metrics or activity are missing for a series or an agent
+    its finer rows have, or do not sum them: the finer rows of that bucket must stay.
+    """
+    out: set[datetime] = set()
+    for table in TIERS[grain]:
+        wrong = _unsummed(lake, grain, table, judged_from(lake, grain, table), missing=True)
+        out |= {b for b in wrong.get_column("bucket").to_list() if b < before}
+    return sorted(out)
+
+
+def _unsummed(
+    lake: Lake, grain: str, table: TableSpec, since: datetime, missing: bool = False
+) -> pl.DataFrame:
+    """The rows of `table` from `since` whose count is not their finer rows' sum.
+
+    With `missing`, also the finer rows' groups the table has no row for (as its buckets).
+    """
+    finer = TIERS[FINER[grain]][TIERS[grain].index(table)]
+    keys = list(R.SERIES) if table is TIERS[grain][0] else ["agent_id", "kind"]
     every = R.GRAINS[grain]
     summed = (
         lake.scan(finer)
-        .group_by(pl.col("bucket").dt.truncate(every), *R.SERIES)
+        .group_by(pl.col("bucket").dt.truncate(every), *keys)
         .agg(expected=pl.col("count").sum())
     )
-    checked = lake.scan(table).join(summed, on=["bucket", *R.SERIES], how="left")
-    wrong = checked.filter(pl.col("expected").is_null() | (pl.col("count") != pl.col("expected")))
-    return int(wrong.select(pl.len()).collect().item())
+    stored = lake.scan(table).select("bucket", *keys, "count")
+    checked = stored.join(
+        summed,
+        on=["bucket", *keys],
+        how="full" if missing else "left",
+        coalesce=True,
+        nulls_equal=True,
+    )
+    wrong = checked.filter(
+        (pl.col("bucket") >= since) & pl.col("count").ne_missing(pl.col("expected"))
+    )
+    return wrong.select("bucket").collect()
 
 
 def percentile_errors(lake: Lake, grain: str, series: int = 10) -> list[float]:
@@ -216,6 +285,7 @@ expected AS (
 )
 SELECT count(*) FROM coarse c FULL JOIN expected e USING (bucket, agent_id, kind)
 WHERE c.count IS DISTINCT FROM e.count AND bucket IN (SELECT bucket FROM coarse)
+  AND bucket >= $since::TIMESTAMP
 """
 
 
@@ -232,5 +302,6 @@ def activity_unsummed(con: duckdb.DuckDBPyConnection, lake: Lake, grain: str) ->
         )
         con.register(name, source)
     unit = {"daily": "day", "monthly": "month"}[grain]
-    row = con.execute(_ACTIVITY_UNSUMMED, {"unit": unit}).fetchone()
+    since = judged_from(lake, grain, table).replace(tzinfo=None)
+    row = con.execute(_ACTIVITY_UNSUMMED, {"unit": unit, "since": since}).fetchone()
     return int(row[0]) if row else 0

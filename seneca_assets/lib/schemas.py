@@ -134,6 +134,9 @@ class TableSpec:
     """Rows are written sorted by these columns, in row groups of `row_group_rows`, so that
     readers skip the row groups whose statistics exclude what they look for."""
     row_group_rows: int | None = None
+    zstd_level: int | None = None
+    """The zstd level its Parquet files are written with, where not the lake's default (colder
+    tiers trade write time for size)."""
 
     @property
     def schema(self) -> pl.Schema:

@@ -19,13 +19,18 @@ from seneca_assets.lib.audit_chain import head as chain_head
 from seneca_assets.lib.backup import service
 from seneca_assets.lib.backup.seal import KEY_VARIABLE
 from seneca_assets.lib.backup.tables import BACKUP_LOG
+from seneca_assets.lib.catalog import TABLES
 from seneca_assets.lib.health import measure
 from seneca_assets.lib.maintenance import backlog, maintain, record
 from seneca_assets.lib.model.tables import SYSTEM_EVENTS
 from seneca_assets.lib.retention import apply as apply_retention
+from seneca_assets.lib.retention import declared, retention_summary, rows_deleted
 from seneca_assets.lib.retention import validate as validate_retention
 from seneca_assets.lib.retention_log import RETENTION_LOG
 from seneca_assets.lib.schemas import MAINTENANCE, STORAGE_HEALTH, TableSpec
+from seneca_assets.lib.tiering import POLICY as TIERS
+from seneca_assets.lib.tiering import flag_anomalies
+from seneca_assets.lib.tiering import move as move_tiers
 
 
 class BackupConfig(dg.Config):
@@ -126,7 +131,8 @@ def audit_chain(context: dg.AssetExecutionContext, lake: LakeResource):
     )
 
 
-validate_retention()  # a policy that would lose a rollup stops the definitions from loading
+validate_retention(declared(TABLES))  # a policy that would lose data stops the definitions
+TIERS.validate()
 
 
 @dg.multi_asset(
@@ -134,19 +140,19 @@ validate_retention()  # a policy that would lose a rollup stops the definitions 
     specs=[table_spec(RETENTION_LOG, group_name="lifecycle")],
 )
 def retention(context: dg.AssetExecutionContext, lake: LakeResource):
-    """Delete what the retention policies say has been kept long enough (lib/retention.py)."""
+    """Apply the retention policies and move conversations between tiers (lib/retention.py)."""
     store = lake.lake()
-    done = apply_retention(store, datetime.now(UTC))
-    rows = int(done.get_column("rows").sum()) if done.height else 0
-    summary = (
-        f"{rows:,} rows deleted: " + "; ".join(done.get_column("reason"))
-        if done.height
-        else "Nothing past its keep (or held back by a rollup not built yet)."
-    )
+    now = datetime.now(UTC)
+    flagged = flag_anomalies(store, now)
+    done = pl.concat([apply_retention(store, now), move_tiers(store, now)])
+    summary = retention_summary(done, flagged)
     context.log.info(summary)
     yield dg.MaterializeResult(
         asset_key=table_key(RETENTION_LOG),
-        metadata={"summary": dg.MetadataValue.md(summary), "rows_deleted": rows},
+        metadata={
+            "summary": dg.MetadataValue.md(summary),
+            "rows_deleted": rows_deleted(done),
+        },
     )
 
 

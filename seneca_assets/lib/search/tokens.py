@@ -31,7 +31,8 @@ _MARKS = r"[\p{Mn}--[\x{3099}\x{309A}]]"
 _KEEP = {"\u3099", "\u309a"}
 
 
-def _folded(text: pl.Expr) -> pl.Expr:
+def folded(text: pl.Expr) -> pl.Expr:
+    """Text as tokens are matched: lowercased, accents and other combining marks removed."""
     return (
         text.str.to_lowercase()
         .str.normalize("NFKD")
@@ -43,7 +44,7 @@ def _folded(text: pl.Expr) -> pl.Expr:
 def token_lists(texts: pl.Series) -> pl.Series:
     """The tokens of each text, in order (nulls give no tokens)."""
     frame = pl.DataFrame({"text": texts.fill_null("")}).with_row_index("row")
-    frame = frame.with_columns(tokens=_folded(pl.col("text")).str.extract_all(_TOKEN))
+    frame = frame.with_columns(tokens=folded(pl.col("text")).str.extract_all(_TOKEN))
     has_cjk = pl.col("text").str.contains(_HAS_CJK)
     plain = frame.filter(~has_cjk).select("row", "tokens")
     mixed = frame.filter(has_cjk).select("row", "tokens")
