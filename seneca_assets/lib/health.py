@@ -4,8 +4,9 @@ Each run measures, one row per measure (and per table for sizes):
 - size and file count per table and for the lake, and the small-file backlog;
 - monthly growth: 30 days of the capacity table's growth rate over the lake's size;
 - query response p50 and p95 of a probe set (the table list, the last day's messages, a metric
-  over the last day), each run PROBE_RUNS times with an empty cache; the cache hit rate is not
-  measured yet (each process has its own cache and none reports its traffic);
+  over the last day), each run PROBE_RUNS times with an empty cache;
+- the query result caches' hit rate over the last day, from the hits and misses every process
+  that queried the lake reported (`lib/query/traffic.py`), and how many lookups that was;
 - backup success rate over the last 30 days of ops/backups, and the age of the last verified
   restore (every backup is verified by a restore into scratch).
 Each measure with a range in the design gets a status: `healthy`, `warning` or `action`.
@@ -26,9 +27,12 @@ from seneca_assets.lib.lake import Lake
 from seneca_assets.lib.maintenance import backlog
 from seneca_assets.lib.model.tables import MESSAGES, METRICS
 from seneca_assets.lib.query import Lake as QueryLake
+from seneca_assets.lib.query import traffic
+from seneca_assets.lib.query.cache import ResultCache
 from seneca_assets.lib.schemas import STORAGE_HEALTH
 
 PROBE_RUNS = 5
+CACHE_BYTES = 64 * 2**20
 RANGES = {
     # measure: (healthy while, warning until, direction): "below" means smaller is better.
     "monthly_growth": (0.10, 0.25, "below"),
@@ -75,6 +79,7 @@ def measure(lake: Lake, now: datetime) -> pl.DataFrame:
         ("small_file_backlog", "(lake)", len(backlog(lake)), "tables"),
         ("monthly_growth", "(lake)", _growth(lake, total_bytes), "share"),
         *_probe(lake, now),
+        *_cache(lake, now),
         *_backups(lake, now),
     ]
     frame = pl.DataFrame(
@@ -107,8 +112,8 @@ def _probe(lake: Lake, now: datetime) -> list[tuple[str, str, float | None, str]
     if not lake.exists(MESSAGES):
         queries = queries[:1]
     timings = []
-    for _ in range(PROBE_RUNS):
-        fresh = QueryLake(lake.root)
+    for _ in range(PROBE_RUNS):  # an empty cache, which reports no traffic of its own
+        fresh = QueryLake(lake.root, cache=ResultCache(CACHE_BYTES, 60.0))
         for query in queries:
             started = time.perf_counter()
             query(fresh)
@@ -116,9 +121,16 @@ def _probe(lake: Lake, now: datetime) -> list[tuple[str, str, float | None, str]
     return [
         ("query_p50_ms", "(lake)", float(np.percentile(timings, 50)), "ms"),
         ("query_p95_ms", "(lake)", float(np.percentile(timings, 95)), "ms"),
-        # Each process has its own result cache and none reports its traffic yet: a rate made
-        # by asking the probe twice would be 50% by construction, so it is not measured.
-        ("cache_hit_rate", "(lake)", None, "share"),
+    ]
+
+
+def _cache(lake: Lake, now: datetime) -> list[tuple[str, str, float | None, str]]:
+    """The result caches' hit rate over the last day, as every querying process reported it."""
+    rate, lookups = traffic.hit_rate(lake.root, now - timedelta(days=1))
+    traffic.prune(lake.root, now)
+    return [
+        ("cache_hit_rate", "(lake)", rate, "share"),
+        ("cache_lookups_24h", "(lake)", float(lookups), "lookups"),
     ]
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -12,6 +14,7 @@ from seneca_assets.lib.backup.tables import BACKUP_LOG
 from seneca_assets.lib.catalog import TABLES
 from seneca_assets.lib.health import measure, status
 from seneca_assets.lib.lake import Lake
+from seneca_assets.lib.query import Lake as QueryLake
 from seneca_assets.lib.schemas import STORAGE_HEALTH
 from seneca_assets_tests.lib.query.conftest import built_lake, lake_copy  # noqa: F401
 
@@ -54,6 +57,17 @@ def test_a_check_measures_every_table_queries_and_backups(lake_copy: Path):  # n
         schema=BACKUP_LOG.schema,
     )  # fmt: skip
     lake.write(BACKUP_LOG, log)
+    # Queries in this process and in another one report their cache's hits and misses.
+    asked = QueryLake(lake.root)
+    for _ in range(3):
+        asked.sql("SELECT count(*) AS n FROM silver_messages")
+    assert asked.cache.traffic is not None
+    asked.cache.traffic.flush()
+    script = (
+        "import sys; from seneca_assets.lib.query import Lake; q = Lake(sys.argv[1]); "
+        "[q.sql('SELECT count(*) AS n FROM silver_messages') for _ in range(2)]"
+    )
+    subprocess.run([sys.executable, "-c", script, str(lake.root)], check=True, timeout=120)
     rows = measure(lake, now)
     STORAGE_HEALTH.model.validate(rows)
     tables = set(rows.filter(pl.col("measure") == "bytes").get_column("subject"))
@@ -63,4 +77,7 @@ def test_a_check_measures_every_table_queries_and_backups(lake_copy: Path):  # n
     assert by["backup_success_rate"]["value"] == 19 / 20
     assert by["backup_success_rate"]["status"] == "warning"
     assert by["last_verified_restore_age_h"]["value"] == pytest.approx(1.0)
-    assert by["cache_hit_rate"]["value"] is None and by["cache_hit_rate"]["status"] == "unranged"
+    # 1 miss and 2 hits here, 1 and 1 there; the probe's own queries are not counted.
+    assert by["cache_lookups_24h"]["value"] == 5
+    assert by["cache_hit_rate"]["value"] == pytest.approx(3 / 5)
+    assert by["cache_hit_rate"]["status"] == "action"

@@ -37,6 +37,7 @@ from seneca_assets.lib.query.errors import (
     UnknownName,
 )
 from seneca_assets.lib.query.times import Moment, moment, time_range
+from seneca_assets.lib.query.traffic import Traffic
 from seneca_assets.lib.schemas import TableSpec
 from seneca_assets.lib.snapshots import versions as snapshot_versions
 
@@ -61,8 +62,9 @@ class Lake:
         self.root = Path(root)
         self.settings = settings or QuerySettings.from_env()
         self.cache = cache or ResultCache(
-            int(self.settings.cache_mb * 2**20), self.settings.cache_ttl_s
-        )
+            int(self.settings.cache_mb * 2**20), self.settings.cache_ttl_s,
+            traffic=Traffic(self.root),
+        )  # fmt: skip
         self._storage = StorageLake(self.root)
         self._pinned = dict(pinned) if pinned is not None else None
         self._open: dict[str, DeltaTable] = {}

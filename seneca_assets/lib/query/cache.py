@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from seneca_assets.lib.query.traffic import Traffic
+
 
 @dataclass(frozen=True)
 class CacheStats:
@@ -38,9 +40,15 @@ class ResultCache:
     """LRU bounded in bytes, with a time to live; safe to share between threads."""
 
     def __init__(
-        self, max_bytes: int, ttl_s: float, clock: Callable[[], float] = time.monotonic
+        self,
+        max_bytes: int,
+        ttl_s: float,
+        clock: Callable[[], float] = time.monotonic,
+        traffic: Traffic | None = None,
     ) -> None:
         self.max_bytes = max_bytes
+        self.traffic = traffic
+        """Where hits and misses are reported for storage health, if anywhere."""
         self.ttl_s = ttl_s
         self._clock = clock
         self._entries: OrderedDict[Hashable, tuple[float, int, pl.DataFrame]] = OrderedDict()
@@ -55,11 +63,15 @@ class ResultCache:
             if entry is not None and self._clock() - entry[0] <= self.ttl_s:
                 self._entries.move_to_end(key)
                 self._hits += 1
-                return entry[2]
-            if entry is not None:
-                self._drop(key)
-            self._misses += 1
-            return None
+                found: pl.DataFrame | None = entry[2]
+            else:
+                if entry is not None:
+                    self._drop(key)
+                self._misses += 1
+                found = None
+        if self.traffic is not None:
+            self.traffic.count(found is not None)
+        return found
 
     def put(self, key: Hashable, frame: pl.DataFrame) -> None:
         """Store `frame` under `key`, evicting the least recently used to stay within size.
