@@ -1,8 +1,9 @@
 """Table maintenance: compaction of small files, checkpoints, and vacuum that keeps snapshots.
 
-A table with at least SMALL_FILES files under SMALL_BYTES is compacted (Delta's optimize,
-one commit); every table gets a checkpoint so its log reads fast; vacuum then removes the files
-no version within RETENTION still needs, except those of the versions a snapshot records
+A table with at least SMALL_FILES files under SMALL_BYTES is compacted (Delta's optimize, one
+commit, at the table's own zstd level: the warm and archive tiers keep their stronger one);
+every table gets a checkpoint so its log reads fast; vacuum then removes the files no version
+within RETENTION still needs, except those of the versions a snapshot records
 (`snapshots.kept_versions`): a snapshot stays readable (and restorable) however old it is.
 Backups hold their own copies, so vacuum cannot take anything a backup needs.
 """
@@ -13,9 +14,10 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 import polars as pl
+from deltalake import WriterProperties
 
 from seneca_assets.lib.catalog import TABLES
-from seneca_assets.lib.lake import Lake
+from seneca_assets.lib.lake import ZSTD_LEVEL, Lake
 from seneca_assets.lib.schemas import MAINTENANCE, TableSpec
 from seneca_assets.lib.snapshots import kept_versions
 
@@ -51,7 +53,11 @@ def maintain(lake: Lake, retention: timedelta = RETENTION) -> list[Maintained]:
         small = small_files(lake, spec)
         compacted = 0
         if small >= SMALL_FILES:
-            compacted = int(table.optimize.compact().get("numFilesRemoved", 0))
+            level = spec.zstd_level or ZSTD_LEVEL  # colder tiers keep their stronger level
+            properties = WriterProperties(compression="ZSTD", compression_level=level)
+            compacted = int(
+                table.optimize.compact(writer_properties=properties).get("numFilesRemoved", 0)
+            )
         table.create_checkpoint()
         removed = table.vacuum(
             retention_hours=int(retention.total_seconds() // 3600),
