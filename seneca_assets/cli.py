@@ -457,6 +457,26 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_compliance_report(args: argparse.Namespace) -> int:
+    from seneca_assets.lib.compliance import build_report, period_between, write
+    from seneca_assets.lib.export import confined, export_root
+
+    try:  # before anything else: a refused folder or period gets nothing written
+        folder = confined(export_root(), args.out)
+        period = period_between(args.start, args.end)
+    except QueryError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    report = build_report(_query_lake(args).root, period)
+    written = write(report, folder)
+    for section in report.attention:
+        print(f"attention: {section.title}: {section.answer}", file=sys.stderr)
+    for section in report.failed:
+        print(f"warning: {section.title}: {section.answer}", file=sys.stderr)
+    print("\n".join(str(path) for path in written))
+    return EXIT_RUN_FAILED if report.failed else 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="seneca", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -589,6 +609,27 @@ def _query_parsers(commands: Any) -> None:
         "--out", default="report", help="folder under $SENECA_EXPORT_DIR (default: report)"
     )
     report.set_defaults(func=_cmd_report)
+    compliance = commands.add_parser(
+        "compliance-report",
+        help="the audit questions answered for a period, each with its query (Markdown, JSON)",
+    )
+    compliance.add_argument("--lake", help="lake folder (default: $SENECA_LAKE_DIR or data/lake)")
+    compliance.add_argument(
+        "--from",
+        dest="start",
+        metavar="DAY|TIME",
+        help="first day or ISO time, UTC (default: last month's first)",
+    )
+    compliance.add_argument(
+        "--to",
+        dest="end",
+        metavar="DAY|TIME",
+        help="last day (included) or ISO time (excluded), UTC (default: last month's last)",
+    )
+    compliance.add_argument(
+        "--out", default="compliance", help="folder under $SENECA_EXPORT_DIR (default: compliance)"
+    )
+    compliance.set_defaults(func=_cmd_compliance_report)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -75,6 +76,23 @@ def confined(root: Path, out: str | Path) -> Path:
             "inside it (set SENECA_EXPORT_DIR to export elsewhere)"
         )
     return target
+
+
+def replace_text(path: Path, text: str) -> None:
+    """Write `path` whole, through a new file renamed over the old one.
+
+    A reader never sees a half-written file, and a `path` that is a symbolic link is replaced,
+    not followed out of its folder.
+    """
+    handle, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-", suffix=".partial")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.chmod(partial, 0o644)
+        os.replace(partial, path)
+    except BaseException:
+        Path(partial).unlink(missing_ok=True)
+        raise
 
 
 def table_named(name: str) -> TableSpec:

@@ -185,6 +185,7 @@ def test_code_location_loads_every_definition(webserver: int):
         "retention_daily": "RUNNING",
         "maintenance_daily": "RUNNING",
         "storage_health_hourly": "RUNNING",
+        "compliance_monthly": "RUNNING",
     }
 
 

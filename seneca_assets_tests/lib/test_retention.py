@@ -11,10 +11,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from seneca_assets.lib.config import ConfigurationError
 from seneca_assets.lib import holds as H
 from seneca_assets.lib.audit_chain import AUDIT_RETIRED, extend, verify
 from seneca_assets.lib.catalog import TABLES
+from seneca_assets.lib.config import ConfigurationError
 from seneca_assets.lib.gold_tables import (
     ACTIVITY_DAILY,
     ACTIVITY_HOURLY,

@@ -7,14 +7,13 @@ the rest of the report.
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from seneca_assets.lib.export import replace_text
 from seneca_assets.lib.gold_tables import METRICS_HOURLY
 from seneca_assets.lib.lake import Lake, time_bound
 from seneca_assets.lib.report.contents import SECTIONS
@@ -167,15 +166,5 @@ def write_report(lake: Lake, folder: Path, sections: Sequence[Section] = SECTION
     page, failed = render(lake, sections)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / INDEX
-    # Through a new file renamed over the old: never a half-written page, and an `index.html`
-    # that is a symlink is replaced, not followed out of the folder.
-    handle, partial = tempfile.mkstemp(dir=folder, prefix=".index-", suffix=".partial")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(page)
-        os.chmod(partial, 0o644)
-        os.replace(partial, path)
-    except BaseException:
-        Path(partial).unlink(missing_ok=True)
-        raise
+    replace_text(path, page)  # never a half-written page; a symlinked index.html is replaced
     return Report(path, failed)
