@@ -232,7 +232,10 @@ def _pair(text: str) -> tuple[str, str]:
 
 
 def _cmd_sql(args: argparse.Namespace) -> int:
-    return _show(_query_lake(args).sql(args.query, args.param or None), args.json)
+    lake = _query_lake(args)
+    if args.as_of:
+        lake = lake.as_of(args.as_of)
+    return _show(lake.sql(args.query, args.param or None), args.json)
 
 
 def _cmd_search(args: argparse.Namespace) -> int:
@@ -550,6 +553,10 @@ def _query_parsers(commands: Any) -> None:
     sql = common(commands.add_parser("sql", help="a read-only SELECT over the lake's tables"))
     sql.add_argument("query", help='e.g. "SELECT kind, count(*) FROM silver_messages GROUP BY 1"')
     sql.add_argument("--param", action="append", help="a value for each ? in order")
+    sql.add_argument(
+        "--as-of", metavar="TIME|SNAPSHOT",
+        help="read every table as it was at TIME (ISO-8601) or in the named snapshot",
+    )  # fmt: skip
     sql.set_defaults(func=_cmd_sql)
     search = common(commands.add_parser("search", help="full-text search of what agents wrote"))
     search.add_argument("text", nargs="?", default="", help='words, "a phrase", a prefix*, an id')

@@ -111,3 +111,19 @@ def test_search_by_meaning_and_like_a_record(built_lake: Path):
     ] not in alike.stdout
     missing = _seneca(built_lake / "lake", "search", "--like", "nope")
     assert missing.returncode == 2 and "no text with id 'nope'" in missing.stderr
+
+
+def test_sql_reads_the_lake_as_of_a_snapshot(lake_copy: Path):
+    from seneca_assets.lib import snapshots
+    from seneca_assets.lib.lake import Lake
+    from seneca_assets.lib.model.tables import MESSAGES
+
+    lake = lake_copy / "lake"
+    storage = Lake(lake)
+    before = storage.read(MESSAGES).height
+    snapshots.take(storage, "before-cleanup")
+    storage.delete(MESSAGES, "kind = 'pm_decision'")
+    count = "SELECT count(*) AS n FROM silver_messages"
+    now = json.loads(_seneca(lake, "sql", count, "--json").stdout)
+    then = json.loads(_seneca(lake, "sql", count, "--as-of", "before-cleanup", "--json").stdout)
+    assert then == [{"n": before}] and now[0]["n"] < before
