@@ -54,8 +54,9 @@ def markdown(report: Report) -> str:
         "Every answer below comes from the queries printed under it, run through Seneca's "
         "read-only SQL API with their parameters bound, never pasted into the text. To ask the "
         "lake as it is now, give a query to `seneca sql QUERY --param $1 --param $2` (the values "
-        f"shown); to ask it exactly as this report did, call `{reproduce(report)}"
-        ".sql(query, params)` (`from seneca_assets.lib.query import Lake`). Times are UTC. No "
+        f"shown); to ask it exactly as this report did, add `--as-of "
+        f"{report.built_at.isoformat()}`, or call `{reproduce(report)}.sql(query, params)` "
+        "(`from seneca_assets.lib.query import Lake`). Times are UTC. No "
         "secret appears in this report: redactions are counted by kind, never shown.",
         "",
         "## Summary",
