@@ -6,6 +6,12 @@ HOST ?= 127.0.0.1
 PORT ?= 3000
 LOGS ?= $(CURDIR)/data/marcus_logs
 LAKE ?= $(CURDIR)/data/lake
+# The Dagster instance: `sqlite` (./dagster.yaml, embedded) or `postgres` (deploy/postgres/, with
+# DAGSTER_PG_HOST, DAGSTER_PG_PORT, DAGSTER_PG_USER, DAGSTER_PG_PASSWORD and DAGSTER_PG_DB set).
+INSTANCE ?= sqlite
+INSTANCE_HOME_sqlite := $(CURDIR)
+INSTANCE_HOME_postgres := $(CURDIR)/deploy/postgres
+INSTANCE_HOME = $(or $(INSTANCE_HOME_$(INSTANCE)),$(error INSTANCE is sqlite or postgres, not "$(INSTANCE)"))
 
 .PHONY: install run test lint docs bench clean
 
@@ -22,8 +28,8 @@ install: $(BIN)/.installed
 run: install
 	mkdir -p data/dagster "$(LOGS)"
 	if [ -z "$$(ls -A "$(LOGS)")" ]; then $(BIN)/seneca demo-logs "$(LOGS)"; fi
-	DAGSTER_HOME=$(CURDIR) SENECA_LOG_DIR="$(LOGS)" SENECA_LAKE_DIR="$(LAKE)" $(BIN)/seneca run
-	DAGSTER_HOME=$(CURDIR) SENECA_LOG_DIR="$(LOGS)" SENECA_LAKE_DIR="$(LAKE)" \
+	DAGSTER_HOME=$(INSTANCE_HOME) SENECA_LOG_DIR="$(LOGS)" SENECA_LAKE_DIR="$(LAKE)" $(BIN)/seneca run
+	DAGSTER_HOME=$(INSTANCE_HOME) SENECA_LOG_DIR="$(LOGS)" SENECA_LAKE_DIR="$(LAKE)" \
 		exec $(BIN)/dagster dev --host $(HOST) --port $(PORT) --workspace workspace.yaml
 
 test: install
