@@ -22,9 +22,10 @@ def _settings(args: argparse.Namespace) -> IngestSettings:
     """Settings from the command line and environment, checked; sets the environment for Dagster."""
     settings = IngestSettings.from_env(args.logs, args.lake).validated()
     ModelSettings.from_env()
-    Lake(settings.lake_dir).ensure_writable()
+    lake = Lake(settings.lake_dir)
+    lake.ensure_writable()
     os.environ["SENECA_LOG_DIR"] = str(settings.log_dir.resolve())
-    os.environ["SENECA_LAKE_DIR"] = str(settings.lake_dir.resolve())
+    os.environ["SENECA_LAKE_DIR"] = lake.location
     return settings
 
 
@@ -185,13 +186,13 @@ def _query_lake(args: argparse.Namespace) -> Any:
     from seneca_assets.lib.config import QuerySettings
     from seneca_assets.lib.query import Lake as QueryLake
 
-    folder = Path(args.lake or os.environ.get("SENECA_LAKE_DIR") or "data/lake")
-    if not folder.is_dir():
+    where = str(args.lake or os.environ.get("SENECA_LAKE_DIR") or "data/lake")
+    if "://" not in where and not Path(where).is_dir():
         raise ConfigurationError(
-            f"lake folder {folder} does not exist: point --lake or SENECA_LAKE_DIR at a lake "
+            f"lake folder {where} does not exist: point --lake or SENECA_LAKE_DIR at a lake "
             "(`seneca run` builds one)"
         )
-    return QueryLake(folder, QuerySettings.from_env())
+    return QueryLake(where, QuerySettings.from_env())
 
 
 def _show(frame: Any, as_json: bool) -> int:
@@ -242,7 +243,7 @@ def _cmd_search(args: argparse.Namespace) -> int:
     from seneca_assets.lib.search import semantic
     from seneca_assets.lib.search.query import search
 
-    root = _query_lake(args).root
+    root = _query_lake(args).location
     if args.tier == "warm":
         from seneca_assets.lib.query.times import time_range
         from seneca_assets.lib.search.warm import search_warm
@@ -263,7 +264,7 @@ def _cmd_search(args: argparse.Namespace) -> int:
         columns = ["score", "source", "id", "time", "agent", "kind", "text"]
         return _show(near.select(columns if args.json else columns[:2] + columns[3:]), args.json)
     found = search(
-        root, args.text, sources=args.source, agent=args.agent, kind=args.kind,
+        Lake(root).root, args.text, sources=args.source, agent=args.agent, kind=args.kind,
         start=args.start, end=args.end, limit=args.limit, offset=args.offset,
     )  # fmt: skip
     if not args.json:
@@ -284,7 +285,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
         print(f"\r[{bar}] {done:,}/{total:,} rows", end="", file=sys.stderr, flush=True)
 
     manifest = export(
-        _query_lake(args).root, args.table, args.format, args.out, since=args.since,
+        _query_lake(args).location, args.table, args.format, args.out, since=args.since,
         until=args.until, incremental=args.incremental,
         progress=progress if sys.stderr.isatty() and not args.json else None,
     )  # fmt: skip
@@ -311,7 +312,7 @@ def _cmd_quality(args: argparse.Namespace) -> int:
     from seneca_assets.lib.quality.tables import DQ_FINDINGS
     from seneca_assets.lib.query.times import moment
 
-    lake = Lake(_query_lake(args).root)
+    lake = Lake(_query_lake(args).location)
     if not lake.exists(DQ_FINDINGS):
         raise ConfigurationError(
             "the lake has no data-quality findings yet: `seneca run` checks it"
@@ -341,7 +342,7 @@ def _cmd_backup(args: argparse.Namespace) -> int:
 
     try:
         if args.action == "create":
-            made = service.create(Lake(_query_lake(args).root), args.kind)
+            made = service.create(Lake(_query_lake(args).location), args.kind)
             size = sum(f.size for f in made.files)
             print(f"backup {made.id}: {len(made.versions)} tables, {len(made.files):,} files, "
                   f"{size:,} bytes")  # fmt: skip
@@ -374,7 +375,7 @@ def _cmd_snapshot(args: argparse.Namespace) -> int:
     from seneca_assets.lib import snapshots
     from seneca_assets.lib.schemas import SNAPSHOTS
 
-    lake = Lake(_query_lake(args).root)
+    lake = Lake(_query_lake(args).location)
     try:
         if args.action == "take":
             taken = snapshots.take(lake, args.name or "")
@@ -399,7 +400,7 @@ def _cmd_hold(args: argparse.Namespace) -> int:
 
     from seneca_assets.lib import holds
 
-    lake = Lake(_query_lake(args).root)
+    lake = Lake(_query_lake(args).location)
     try:
         if args.action == "place":
             if not (args.kind and args.subject and args.reason):
@@ -425,7 +426,7 @@ def _cmd_retention(args: argparse.Namespace) -> int:
 
     from seneca_assets.lib import retention, tiering
 
-    lake = Lake(_query_lake(args).root)
+    lake = Lake(_query_lake(args).location)
     if args.action == "policies":
         from seneca_assets.lib.catalog import TABLES
 
@@ -453,7 +454,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     except ExportPathError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
-    report = write_report(Lake(_query_lake(args).root), folder)
+    report = write_report(Lake(_query_lake(args).location), folder)
     for name, error in report.failed:
         print(f"warning: section {name} could not be built ({error})", file=sys.stderr)
     print(report.path)
@@ -470,7 +471,7 @@ def _cmd_compliance_report(args: argparse.Namespace) -> int:
     except QueryError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
-    report = build_report(_query_lake(args).root, period)
+    report = build_report(_query_lake(args).location, period)
     written = write(report, folder)
     for section in report.attention:
         print(f"attention: {section.title}: {section.answer}", file=sys.stderr)

@@ -27,7 +27,7 @@ def lake_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def settings(logs: Path, lake_dir: Path) -> IngestSettings:
-    return IngestSettings(log_dir=logs, lake_dir=lake_dir, tail_grace_s=3600.0)
+    return IngestSettings(log_dir=logs, lake_dir=str(lake_dir), tail_grace_s=3600.0)
 
 
 @pytest.fixture

@@ -40,7 +40,8 @@ class IngestSettings:
     """Where logs are read from, where the lake is, and how lines are interpreted."""
 
     log_dir: Path
-    lake_dir: Path
+    lake_dir: str | Path
+    """A folder, or an object-store URL such as `s3://bucket/prefix` (`lib/storage.py`)."""
     naive_tz: str = DEFAULT_NAIVE_TZ
     tail_grace_s: float = DEFAULT_TAIL_GRACE_S
 
@@ -52,7 +53,7 @@ class IngestSettings:
         grace_s = _number_from_env("SENECA_TAIL_GRACE_S", DEFAULT_TAIL_GRACE_S, "seconds")
         return cls(
             log_dir=Path(log_dir or os.environ.get("SENECA_LOG_DIR") or DEFAULT_LOG_DIR),
-            lake_dir=Path(lake_dir or os.environ.get("SENECA_LAKE_DIR") or DEFAULT_LAKE_DIR),
+            lake_dir=str(lake_dir or os.environ.get("SENECA_LAKE_DIR") or DEFAULT_LAKE_DIR),
             naive_tz=os.environ.get("SENECA_NAIVE_TZ") or DEFAULT_NAIVE_TZ,
             tail_grace_s=grace_s,
         )

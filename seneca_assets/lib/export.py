@@ -27,6 +27,7 @@ import pyarrow.parquet as pq
 from deltalake import DeltaTable
 
 from seneca_assets.lib.catalog import TABLES
+from seneca_assets.lib.lake import Lake
 from seneca_assets.lib.query.errors import QueryError, UnknownName
 from seneca_assets.lib.query.times import Moment, time_range
 from seneca_assets.lib.schemas import TableSpec
@@ -104,7 +105,7 @@ def table_named(name: str) -> TableSpec:
 
 
 def export(
-    lake_root: Path,
+    lake_root: str | Path,
     table: str,
     fmt: str,
     out: str | Path,
@@ -124,10 +125,10 @@ def export(
     column = spec.time_column  # what --since/--until filter
     if (first or last) and column is None:
         raise QueryError(f"{spec.name} has no time column to take --since/--until from")
-    uri = Path(lake_root) / spec.name
-    if not DeltaTable.is_deltatable(str(uri)):
+    uri = Lake(lake_root).uri(spec)
+    if not DeltaTable.is_deltatable(uri):
         raise UnknownName(f"{spec.name} does not exist in the lake at {lake_root} yet")
-    delta = DeltaTable(str(uri))
+    delta = DeltaTable(uri)
     version = delta.version()
     folder.mkdir(parents=True, exist_ok=True)
     state = _state(folder)

@@ -6,6 +6,7 @@ from seneca_assets.defs.automation import INGESTED_FRESH
 from seneca_assets.defs.resources import LakeResource
 from seneca_assets.defs.tables import table_key, table_spec
 from seneca_assets.lib.ingest import QUARANTINE_SHARE_WARN, bronze_health, ingest
+from seneca_assets.lib.lake import Lake
 from seneca_assets.lib.schemas import EVENTS, INGEST_FILES, QUARANTINE, REDACTIONS
 
 INGEST_POOL = "seneca_ingest"
@@ -47,7 +48,7 @@ def bronze_ingestion(context: dg.AssetExecutionContext, lake: LakeResource):
         yield dg.MaterializeResult(
             asset_key=table_key(table),
             metadata={
-                "dagster/uri": str(settings.lake_dir / table.name),
+                "dagster/uri": Lake(settings.lake_dir).uri(table),
                 "dagster/row_count" if table is not REDACTIONS else "redacted_this_run": rows,
                 **({"run": report.as_dict()} if table is EVENTS else {}),
             },

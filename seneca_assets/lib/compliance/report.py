@@ -40,7 +40,8 @@ class Report:
 
     period: Period
     built_at: datetime
-    lake: Path
+    lake: str
+    """The lake's folder or URL."""
     read: dict[str, int]
     """The Delta version of every table the answers were read at."""
     sections: tuple[Section, ...]
@@ -64,7 +65,7 @@ def build_report(
     settings: QuerySettings | None = None,
 ) -> Report:
     """Answer every question for `period` from the lake at `lake_root` as it is now."""
-    root = Path(lake_root).resolve()
+    root = StorageLake(lake_root).location
     built_at = datetime.now(UTC)
     commits = integrity.commit_times(root)
     read = integrity.pinned(commits, built_at)

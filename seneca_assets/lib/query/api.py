@@ -59,13 +59,16 @@ class Lake:
         cache: ResultCache | None = None,
         pinned: Mapping[str, int] | None = None,
     ) -> None:
-        self.root = Path(root)
+        self._storage = StorageLake(root)
+        self.location = self._storage.location
+        """Where the tables are: a folder or an object-store URL."""
+        self.root = self._storage.root
+        """The local folder of the lake (its state folder for a remote lake)."""
         self.settings = settings or QuerySettings.from_env()
         self.cache = cache or ResultCache(
             int(self.settings.cache_mb * 2**20), self.settings.cache_ttl_s,
             traffic=Traffic(self.root),
         )  # fmt: skip
-        self._storage = StorageLake(self.root)
         self._pinned = dict(pinned) if pinned is not None else None
         self._open: dict[str, DeltaTable] = {}
         self._log_seen: dict[str, int] = {}
@@ -89,6 +92,8 @@ class Lake:
                     table = DeltaTable(self._storage.uri(spec), version=self._pinned[spec.name])
                     self._open[spec.name] = table
                 return table
+            if self._storage.remote:  # no folder to stat: ask the store for newer commits
+                return self._remote(spec, table)
             log = self._storage.uri(spec) + "/_delta_log"
             try:
                 seen = os.stat(log).st_mtime_ns
@@ -106,6 +111,16 @@ class Lake:
             table = self._open[spec.name] = DeltaTable(self._storage.uri(spec))
             self._log_seen[spec.name] = _settled(seen)
             return table
+
+    def _remote(self, spec: TableSpec, table: DeltaTable | None) -> DeltaTable | None:
+        """The latest version of a table on an object store (one listing of its new commits)."""
+        if table is not None:
+            table.update_incremental()
+            return table
+        if not self._storage.exists(spec):
+            return None
+        table = self._open[spec.name] = DeltaTable(self._storage.uri(spec))
+        return table
 
     def scan(self, spec: TableSpec) -> pl.LazyFrame:
         """A lazy scan of `spec` at the version this lake reads (empty if it did not exist)."""
@@ -127,7 +142,7 @@ class Lake:
         if isinstance(when, str):
             named = snapshot_versions(self._storage, when)
             if named is not None:
-                return Lake(self.root, self.settings, cache=self.cache, pinned=named)
+                return Lake(self.location, self.settings, cache=self.cache, pinned=named)
         at = moment(when)
         pinned = {}
         for spec in TABLES:
@@ -140,7 +155,7 @@ class Lake:
             ]
             if committed:
                 pinned[spec.name] = max(committed)
-        return Lake(self.root, self.settings, cache=self.cache, pinned=pinned)
+        return Lake(self.location, self.settings, cache=self.cache, pinned=pinned)
 
     # -- the bounds: cache, time, size -----------------------------------------------------
 

@@ -155,7 +155,7 @@ def load(lake: Lake) -> Model:
             "there is no semantic model yet: run `seneca run`, or materialize search/semantic"
         )
     versions = tuple(lake.table(spec).version() for spec in SEMANTIC_TABLES)
-    return _load(str(lake.root), versions)
+    return _load(lake.location, versions)
 
 
 @functools.lru_cache(maxsize=2)

@@ -116,8 +116,8 @@ def test_cli_reads_folders_from_the_environment(settings: IngestSettings):
     assert "stored 2 events" in run.stdout
     assert "silver built up to batch 1" in run.stdout, "seneca run builds silver after bronze"
     assert "rollups built: 1 hourly range(s)" in run.stdout
-    assert (settings.lake_dir / "bronze" / "events" / "_delta_log").is_dir()
-    assert (settings.lake_dir / "silver" / "system_events" / "_delta_log").is_dir()
+    assert (Path(settings.lake_dir) / "bronze" / "events" / "_delta_log").is_dir()
+    assert (Path(settings.lake_dir) / "silver" / "system_events" / "_delta_log").is_dir()
 
 
 def test_cli_configuration_error_is_one_line_and_nonzero(tmp_path: Path):
@@ -141,4 +141,4 @@ def test_cli_rejects_a_bad_time_zone_grace_period_or_abandonment(settings: Inges
         assert run.returncode == 2
         assert run.stderr.startswith("configuration error:")
         assert expected in run.stderr
-    assert not settings.lake_dir.exists()
+    assert not Path(settings.lake_dir).exists()
