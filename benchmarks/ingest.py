@@ -153,16 +153,23 @@ def seneca_ingest(logs: Path, lake: Path, fresh: bool = True) -> dict:
     return measure([*SENECA, "ingest", "--logs", str(logs), "--lake", str(lake)], env=env)
 
 
-def append_one_percent(corpus: Path, days: int, agents: int) -> tuple[dict[Path, int], int]:
-    """Append new lines (a continuation of the deployment) to the newest file of each stream."""
-    extra = WORK / "continuation"
+def append_one_percent(
+    corpus: Path, days: int, agents: int, later_days: int = 0
+) -> tuple[dict[Path, int], int]:
+    """Append new lines (a continuation of the deployment) to the newest file of each stream.
+
+    `later_days` > 0 appends another continuation (another seed), starting that many days after
+    the first: new lines for a lake that ingested the first one already (this benchmark leaves
+    `WORK / "lake"` so).
+    """
+    extra = WORK / ("continuation" if not later_days else f"continuation_{later_days}")
     total = corpus_bytes(corpus)
     generate(
         extra,
         1,
         max(1, round(0.01 * days * agents)),
-        seed=7,
-        start=datetime(2026, 11, 1, tzinfo=UTC) + timedelta(days=days),
+        seed=7 + later_days,
+        start=datetime(2026, 11, 1, tzinfo=UTC) + timedelta(days=days + later_days),
     )
     newest: dict[str, Path] = {}
     for path in sorted(corpus.rglob("*.jsonl")):

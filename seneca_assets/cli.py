@@ -337,31 +337,47 @@ def _cmd_quality(args: argparse.Namespace) -> int:
 
 
 def _cmd_backup(args: argparse.Namespace) -> int:
-    from seneca_assets.lib.backup import repository, service
+    from seneca_assets.lib.backup import service
     from seneca_assets.lib.backup.seal import BackupError
 
     try:
+        if args.at and args.action not in ("verify", "restore"):
+            raise BackupError("--at chooses the backup to verify or restore")
+        at = service.moment(args.at) if args.at else None
+        chosen = {"backup_id": args.id, "at": at, "use_offsite": args.offsite}
         if args.action == "create":
             made = service.create(Lake(_query_lake(args).location), args.kind)
             size = sum(f.size for f in made.files)
+            far = service.offsite()
             print(f"backup {made.id}: {len(made.versions)} tables, {len(made.files):,} files, "
-                  f"{size:,} bytes")  # fmt: skip
+                  f"{size:,} bytes{f'; copied to {far.label}' if far else ''}")  # fmt: skip
         elif args.action == "list":
-            return _show(repository.listed(service.backup_root()), args.json)
+            return _show(service.listing(args.offsite), args.json)
         elif args.action == "prune":
-            gone, swept = service.prune()
+            gone, swept = service.prune(with_offsite=False)
             print(f"{len(gone)} backup(s) and {swept:,} sealed file(s) deleted by retention")
+            pruned = service.prune_offsite()
+            if pruned is not None:
+                print(f"off-site: {len(pruned[0])} backup(s) and {pruned[1]:,} sealed file(s) "
+                      "deleted by retention")  # fmt: skip
         elif args.action == "verify":
-            checked = service.verify(args.id)
+            checked = service.verify(**chosen)
             for problem in checked.problems:
                 print(f"problem: {problem}", file=sys.stderr)
             print(f"backup {checked.backup}: {checked.files:,} files restored and "
                   f"{'verified' if checked.ok else 'NOT verified'}")  # fmt: skip
             return 0 if checked.ok else 1
+        elif args.in_place and args.to:
+            raise BackupError("restore goes --to a folder or --in-place, not both")
+        elif args.in_place:
+            done = service.restore_in_place(Lake(_query_lake(args).location), **chosen)
+            print("\n".join(done.lines()))
         elif not args.to:
-            raise BackupError("restore needs --to DIR, a folder under $SENECA_RESTORE_DIR")
+            raise BackupError(
+                "restore needs --to DIR (a folder under $SENECA_RESTORE_DIR) or --in-place"
+            )
         else:
-            target, checked = service.restore(args.to, args.id, force=args.force)
+            target, checked = service.restore(args.to, force=args.force, **chosen)
             print(f"backup {checked.backup} restored into {target} and verified")
     except (BackupError, ExportPathError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -594,6 +610,18 @@ def _query_parsers(commands: Any) -> None:
     backup.add_argument("--kind", default="full", choices=["full", "differential", "incremental"])
     backup.add_argument("--to", help="restore: a folder under $SENECA_RESTORE_DIR")
     backup.add_argument("--force", action="store_true", help="restore over a folder's contents")
+    backup.add_argument(
+        "--in-place", action="store_true",
+        help="restore: return the live lake to the backup (a snapshot of it is taken first)",
+    )  # fmt: skip
+    backup.add_argument(
+        "--at", metavar="TIME",
+        help="verify, restore: the newest backup made at or before TIME (ISO-8601; UTC if no zone)",
+    )  # fmt: skip
+    backup.add_argument(
+        "--offsite", action="store_true",
+        help="list, verify, restore: the off-site copy at $SENECA_OFFSITE_URL",
+    )  # fmt: skip
     backup.set_defaults(func=_cmd_backup)
     snapshot = common(commands.add_parser("snapshot", help="named consistent cuts of the lake"))
     snapshot.add_argument("action", choices=["take", "list", "restore"])

@@ -23,18 +23,23 @@ def take(lake: Lake, name: str) -> dict[str, int]:
 
     Ingestion and the silver build are held off meanwhile, so bronze and silver agree.
     """
+    with lake.lock(INGEST_LOCK), lake.lock(SILVER_LOCK):
+        return record(lake, name)
+
+
+def record(lake: Lake, name: str) -> dict[str, int]:
+    """`take`, for a caller that already holds off ingestion and the silver build."""
     if not name.strip():
         raise ValueError("a snapshot needs a name")
     if versions(lake, name) is not None:
         raise ValueError(f"a snapshot named {name!r} already exists")
-    with lake.lock(INGEST_LOCK), lake.lock(SILVER_LOCK):
-        taken = {t.name: lake.table(t).version() for t in TABLES if lake.exists(t)}
-        now = datetime.now(UTC)
-        rows = pl.DataFrame(
-            {"name": name, "table": list(taken), "version": list(taken.values()), "taken_at": now},
-            schema=SNAPSHOTS.schema,
-        )
-        lake.write(SNAPSHOTS, rows)
+    taken = {t.name: lake.table(t).version() for t in TABLES if lake.exists(t)}
+    now = datetime.now(UTC)
+    rows = pl.DataFrame(
+        {"name": name, "table": list(taken), "version": list(taken.values()), "taken_at": now},
+        schema=SNAPSHOTS.schema,
+    )
+    lake.write(SNAPSHOTS, rows)
     return taken
 
 
@@ -68,15 +73,15 @@ def restore(lake: Lake, name: str, tables: list[str] | None = None) -> dict[str,
         for table in chosen:
             delta = lake.table(specs[table])
             then = DeltaTable(lake.uri(specs[table]), version=taken[table])
-            if _files(delta) != _files(then):  # a restore is a new version, so compare files
+            if live_files(delta) != live_files(then):  # a restore is a new version: compare files
                 current = delta.version()
                 delta.restore(taken[table])
                 done[table] = (current, taken[table])
     return done
 
 
-def _files(table: DeltaTable) -> set[str]:
-    """The paths of a table version's live files."""
+def live_files(table: DeltaTable) -> set[str]:
+    """The paths of a table version's live files (its add actions)."""
     return set(pl.DataFrame(table.get_add_actions(flatten=True)).get_column("path").to_list())
 
 

@@ -16,29 +16,11 @@ from seneca_assets.lib.backup import service
 from seneca_assets.lib.backup.seal import BackupError, WrongKeyError
 from seneca_assets.lib.catalog import TABLES
 from seneca_assets.lib.lake import Lake
-from seneca_assets_tests.conftest import copy_tree
-from seneca_assets_tests.lib.query.conftest import built_lake  # noqa: F401
-
-KEY = "correct horse battery staple"
+from seneca_assets_tests.lib.backup.conftest import KEY, built_lake, setup  # noqa: F401
+from seneca_assets_tests.lib.backup.conftest import rows as _rows
 
 
-@pytest.fixture
-def setup(built_lake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:  # noqa: F811
-    """A copy of the simulated lake, and backup and restore roots of its own."""
-    copy_tree(built_lake / "lake", tmp_path / "lake")
-    monkeypatch.setenv("SENECA_BACKUP_KEY", KEY)
-    monkeypatch.setenv("SENECA_BACKUP_DIR", str(tmp_path / "backups"))
-    monkeypatch.setenv("SENECA_RESTORE_DIR", str(tmp_path / "restores"))
-    monkeypatch.setenv("SENECA_LAKE_DIR", str(tmp_path / "lake"))
-    return tmp_path
-
-
-def _rows(lake_dir: Path) -> dict[str, int]:
-    lake = Lake(lake_dir)
-    return {t.name: lake.read(t).height for t in TABLES if lake.exists(t)}
-
-
-def test_a_backup_restores_the_lake_as_it_was(setup: Path, capsys):
+def test_a_backup_restores_the_lake_as_it_was(setup: Path, capsys):  # noqa: F811
     assert main(["backup", "create"]) == 0
     assert main(["backup", "create", "--kind", "incremental"]) == 0
     assert main(["backup", "list", "--json"]) == 0
@@ -61,7 +43,7 @@ def test_a_backup_restores_the_lake_as_it_was(setup: Path, capsys):
     assert KEY.encode() not in (setup / "backups" / "repository.json").read_bytes()
 
 
-def test_a_wrong_key_restores_nothing(setup: Path, monkeypatch, capsys):
+def test_a_wrong_key_restores_nothing(setup: Path, monkeypatch, capsys):  # noqa: F811
     assert main(["backup", "create"]) == 0
     monkeypatch.setenv("SENECA_BACKUP_KEY", "not the key")
     capsys.readouterr()
@@ -75,7 +57,7 @@ def test_a_wrong_key_restores_nothing(setup: Path, monkeypatch, capsys):
     assert "SENECA_BACKUP_KEY" in capsys.readouterr().err
 
 
-def test_a_corrupted_or_missing_file_is_named_by_verify(setup: Path, capsys):
+def test_a_corrupted_or_missing_file_is_named_by_verify(setup: Path, capsys):  # noqa: F811
     made = service.create(Lake(setup / "lake"), "full")
     first, second = made.files[0], made.files[1]
     blob = setup / "backups" / "blobs" / first.sha256[:2] / first.sha256
@@ -92,7 +74,7 @@ def test_a_corrupted_or_missing_file_is_named_by_verify(setup: Path, capsys):
     assert not (setup / "restores" / "copy").exists()
 
 
-def test_an_unfinished_backup_is_never_listed_and_the_next_one_completes(setup: Path):
+def test_an_unfinished_backup_is_never_listed_and_the_next_one_completes(setup: Path):  # noqa: F811
     made = service.create(Lake(setup / "lake"), "full")
     # What a backup killed before its rename leaves: a .partial folder with part of its files.
     partial = setup / "backups" / "backups" / f"{made.id}-later.partial"
@@ -107,7 +89,7 @@ def test_an_unfinished_backup_is_never_listed_and_the_next_one_completes(setup: 
     assert service.verify(after.id).ok
 
 
-def test_a_restore_into_a_non_empty_folder_needs_force(setup: Path, capsys):
+def test_a_restore_into_a_non_empty_folder_needs_force(setup: Path, capsys):  # noqa: F811
     assert main(["backup", "create"]) == 0
     (setup / "restores" / "busy").mkdir(parents=True)
     (setup / "restores" / "busy" / "keep.txt").write_text("mine")
@@ -121,7 +103,7 @@ def test_a_restore_into_a_non_empty_folder_needs_force(setup: Path, capsys):
     assert not (setup / "outside").exists()
 
 
-def test_a_backup_is_a_consistent_cut_of_every_table(setup: Path):
+def test_a_backup_is_a_consistent_cut_of_every_table(setup: Path):  # noqa: F811
     made = service.create(Lake(setup / "lake"), "full")
     lake = Lake(setup / "lake")
     assert made.versions == {t.name: lake.table(t).version() for t in TABLES if lake.exists(t)}
@@ -130,7 +112,7 @@ def test_a_backup_is_a_consistent_cut_of_every_table(setup: Path):
     assert pl.Series([f.path for f in made.files]).is_unique().all()
 
 
-def test_grandfather_father_son_keeps_its_backups_and_every_blob_they_need(setup: Path):
+def test_grandfather_father_son_keeps_its_backups_and_every_blob_they_need(setup: Path):  # noqa: F811
     from datetime import UTC, datetime, timedelta
 
     lake = Lake(setup / "lake")

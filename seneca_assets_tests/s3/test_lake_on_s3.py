@@ -170,3 +170,15 @@ def test_unsafe_rename_and_bad_credentials_are_refused_clearly(
     assert "not-the-secret-at-all" not in str(refused.value)
     with pytest.raises(ConfigurationError, match="not ftp://"):
         Lake("ftp://example.org/lake")
+
+
+def test_backups_of_a_remote_lake_are_refused_until_they_can_read_it(
+    s3_lake: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from seneca_assets.lib.backup import service
+    from seneca_assets.lib.backup.seal import BackupError
+
+    monkeypatch.setenv("SENECA_BACKUP_KEY", "a passphrase for the test")
+    with pytest.raises(BackupError, match="cannot be backed up yet"):
+        service.create(Lake(s3_lake), "full", tmp_path / "backups")
+    assert not (tmp_path / "backups" / "backups").exists(), "no backup was started"

@@ -1,10 +1,11 @@
 """The backup repository: sealed blobs by content, and one manifest per backup.
 
-Layout under the backup root (SENECA_BACKUP_DIR, default `data/backups`):
+Layout under the backup root (SENECA_BACKUP_DIR, default `data/backups`), the same in its
+off-site copy (`offsite.py`):
 - `repository.json`: the key-derivation salt and a sealed check value (never the key);
-- `blobs/ab/<sha256>`: every file of the lake that any backup holds, sealed (`seal.py`), once
-  however many backups hold it (Delta files never change once written, so a file is its path
-  and its content);
+- `blobs/ab/<sha256>`: every file of the lake that any backup holds, sealed (`seal.py`, in
+  chunks, so that a file of any size is sealed and opened in bounded memory), once however many
+  backups hold it (Delta files never change once written, so a file is its path and its content);
 - `backups/<id>/manifest`: the sealed manifest (every table's version, every file with its size
   and SHA-256, the row count of each table at its version, the parent backup) and
   `backups/<id>/index.json`, what can be listed without the key (kind, time, parent, counts).
@@ -14,26 +15,35 @@ blob and the manifest are on disk: a backup killed mid-way is never listed, and 
 completes on its own. Every manifest is complete: a backup restores without any other. `full`
 seals every file anew; `differential` and `incremental` seal only the files no blob holds yet
 (and take the SHA-256 of a file their parent already holds from the parent, without reading it);
-differential from the last full backup, incremental from the last backup of any kind.
+differential from the last full backup, incremental from the last backup of any kind. A table
+whose version is the parent's (the same commit, by SHA-256) is not opened: its files and rows
+are the parent's.
+
+Reading (listing, loading, restoring, verifying, pruning) takes the local folder or a `Store`,
+so the off-site copy is read by the same code.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import shutil
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import BinaryIO
 
 import polars as pl
 from deltalake import DeltaTable
 
 from seneca_assets.lib.audit_chain import head as chain_head
 from seneca_assets.lib.backup.seal import BackupError, Sealer
+from seneca_assets.lib.backup.store import Store, as_store
 from seneca_assets.lib.catalog import TABLES
 from seneca_assets.lib.ingest import LOCK_NAME as INGEST_LOCK
 from seneca_assets.lib.lake import Lake
@@ -42,7 +52,11 @@ from seneca_assets.lib.model.build import LOCK_NAME as SILVER_LOCK
 KINDS = ("full", "differential", "incremental")
 OPENERS = 4
 """Tables opened at once for a cut (13 tables: 45 ms one by one, 24 ms four at a time)."""
+SEALERS = 2
+"""Files sealed (or opened) at once: zstd and AES-GCM release the GIL, so two cores work side by
+side (benchmarks/RESULTS.md, Backups)."""
 MANIFEST, INDEX = "manifest", "index.json"
+LOG = "_delta_log"
 
 
 @dataclass(frozen=True)
@@ -75,23 +89,19 @@ def create(lake: Lake, root: Path, sealer: Sealer, kind: str, now: datetime) -> 
         raise ValueError(f"a backup is {', '.join(KINDS)}, not {kind!r}")
     parent = _parent(root, sealer, kind)
     known = {f.path: f for f in parent.files} if parent else {}
-    versions, paths, rows = _cut(lake)
+    versions, paths, rows = _cut(lake, parent)
     backup_id = now.strftime("%Y%m%dT%H%M%S%fZ") + f"-{kind}"
     partial = root / "backups" / f"{backup_id}.partial"
     partial.mkdir(parents=True, exist_ok=True)
-    entries = []
-    for path in paths:
-        absolute = lake.root / path
-        reused = known.get(path)
-        if reused is not None and kind != "full":
-            entries.append(reused)
-            continue
-        data = absolute.read_bytes()
-        entry = FileEntry(path, len(data), hashlib.sha256(data).hexdigest())
-        blob = _blob(root, entry.sha256)
-        if kind == "full" or not blob.exists():
-            _write(blob, sealer.seal(data, entry.sha256))
-        entries.append(entry)
+
+    # Files the parent holds are its entries as they are; only the others are read and sealed.
+    entries = {} if kind == "full" else {p: known[p] for p in paths if p in known}
+
+    def take(path: str) -> FileEntry:
+        return _take(lake.root, path, root, sealer, anew=kind == "full")
+
+    with ThreadPoolExecutor(SEALERS) as pool:
+        entries |= {e.path: e for e in pool.map(take, [p for p in paths if p not in entries])}
     backup = Backup(
         backup_id,
         kind,
@@ -99,7 +109,7 @@ def create(lake: Lake, root: Path, sealer: Sealer, kind: str, now: datetime) -> 
         parent.id if parent else None,
         versions,
         rows,
-        tuple(entries),
+        tuple(entries[p] for p in paths),
         chain_head(lake),
     )
     manifest = _dump(backup)
@@ -110,45 +120,77 @@ def create(lake: Lake, root: Path, sealer: Sealer, kind: str, now: datetime) -> 
     return backup
 
 
-def listed(root: Path) -> pl.DataFrame:
+def _take(lake_root: Path, path: str, root: Path, sealer: Sealer, anew: bool) -> FileEntry:
+    """Hash one file of the lake and seal it unless a blob holds it already (or `anew`).
+
+    A file no larger than a chunk is read once and sealed from memory; a larger one is hashed
+    as it streams, then sealed in a second streaming pass (a blob is named by its SHA-256, and
+    every chunk is bound to it, so the hash comes first).
+    """
+    with open(lake_root / path, "rb") as source:
+        head = source.read(sealer.chunk_bytes)
+        digest, size = hashlib.sha256(head), len(head)
+        whole = len(head) < sealer.chunk_bytes
+        if not whole:
+            for block in iter(lambda: source.read(sealer.chunk_bytes), b""):
+                digest.update(block)
+                size += len(block)
+        entry = FileEntry(path, size, digest.hexdigest())
+        blob = _blob(root, entry.sha256)
+        if anew or not blob.exists():
+            if not whole:
+                source.seek(0)
+            content = io.BytesIO(head) if whole else source
+            write_whole(blob, lambda out: sealer.seal_to(content, entry.sha256, out))
+    return entry
+
+
+def listed(root: Path | Store) -> pl.DataFrame:
     """The finished backups, oldest first, from their indexes (no key needed)."""
     schema = {
         "id": pl.String, "kind": pl.String, "created_at": pl.String, "parent": pl.String,
         "tables": pl.Int64, "files": pl.Int64, "bytes": pl.Int64, "manifest_sha256": pl.String,
     }  # fmt: skip
-    folder = root / "backups"
-    indexes = sorted(folder.glob(f"*/{INDEX}")) if folder.exists() else []
+    store = as_store(root)
     rows = [
-        json.loads(path.read_text(encoding="utf-8"))
-        for path in indexes
-        if not path.parent.name.endswith(".partial")
+        json.loads(store.read(name))
+        for name in store.names(f"backups/*/{INDEX}")
+        if not name.split("/")[1].endswith(".partial")
     ]
     return pl.DataFrame(rows, schema=schema) if rows else pl.DataFrame(schema=schema)
 
 
-def load(root: Path, sealer: Sealer, backup_id: str) -> Backup:
+def load(root: Path | Store, sealer: Sealer, backup_id: str) -> Backup:
     """A finished backup's manifest; BackupError if there is none by that id."""
-    folder = root / "backups" / backup_id
-    if not (folder / INDEX).exists() or backup_id.endswith(".partial"):
-        raise BackupError(f"no finished backup {backup_id!r} in {root}")
-    digest = json.loads((folder / INDEX).read_text(encoding="utf-8"))["manifest_sha256"]
-    blob = (folder / MANIFEST).read_bytes()
-    return _parse(sealer.open(blob, digest, f"the manifest of {backup_id}"))
+    store = as_store(root)
+    if backup_id.endswith(".partial") or not store.exists("backups", backup_id, INDEX):
+        raise BackupError(f"no finished backup {backup_id!r} in {store.label}")
+    index = json.loads(store.read("backups", backup_id, INDEX))
+    blob = store.read("backups", backup_id, MANIFEST)
+    return _parse(sealer.open(blob, index["manifest_sha256"], f"the manifest of {backup_id}"))
 
 
-def restore(root: Path, sealer: Sealer, backup: Backup, to: Path) -> Iterator[str]:
+def restore(root: Path | Store, sealer: Sealer, backup: Backup, to: Path) -> Iterator[str]:
     """Write every file of `backup` under `to`; yields each path written."""
+    store = as_store(root)
     for entry in backup.files:
-        _restore_file(root, sealer, entry, to)
+        _restore_file(store, sealer, entry, to)
         yield entry.path
 
 
-def _restore_file(root: Path, sealer: Sealer, entry: FileEntry, to: Path) -> None:
-    """Open one file's sealed copy, check it, and write it under `to`; BackupError names it."""
-    blob = _blob(root, entry.sha256)
-    if not blob.exists():
-        raise BackupError(f"{entry.path}: its sealed copy {blob.name} is missing")
-    _write(to / entry.path, sealer.open(blob.read_bytes(), entry.sha256, entry.path))
+def _restore_file(store: Store, sealer: Sealer, entry: FileEntry, to: Path) -> None:
+    """Open one file's sealed copy, check it, and write it under `to`; BackupError names it.
+
+    The file streams from the blob to its place, a chunk at a time; one that fails its checks
+    part-way leaves nothing behind.
+    """
+    sha = entry.sha256
+    try:
+        blob = store.open("blobs", sha[:2], sha)
+    except FileNotFoundError as exc:
+        raise BackupError(f"{entry.path}: its sealed copy {sha} is missing") from exc
+    with blob:
+        write_whole(to / entry.path, lambda out: sealer.open_to(blob, sha, entry.path, out))
 
 
 def row_counts(lake_root: Path, versions: dict[str, int]) -> dict[str, int]:
@@ -165,35 +207,94 @@ def _rows(actions: pl.DataFrame) -> int:
     return int(actions.get_column("num_records").sum()) if actions.height else 0
 
 
-def _cut(lake: Lake) -> tuple[dict[str, int], list[str], dict[str, int]]:
-    """A consistent cut: every table's version and files, with ingestion and silver held off."""
-    versions: dict[str, int] = {}
-    rows: dict[str, int] = {}
-    paths: list[str] = []
-    with lake.lock(INGEST_LOCK), lake.lock(SILVER_LOCK):
-        specs = [spec for spec in TABLES if lake.exists(spec)]
-        # Opening a table reads its log: a few milliseconds each, in Rust, side by side.
-        with ThreadPoolExecutor(OPENERS) as pool:
-            tables = list(pool.map(lambda spec: DeltaTable(lake.uri(spec)), specs))
-        for spec, table in zip(specs, tables, strict=True):
-            versions[spec.name] = version = table.version()
-            actions = pl.DataFrame(table.get_add_actions(flatten=True))
-            rows[spec.name] = _rows(actions)
-            paths += [f"{spec.name}/{p}" for p in actions.get_column("path").to_list()]
-            logs = _log_files(lake, spec.name, version)
-            paths += [f"{spec.name}/_delta_log/{p.name}" for p in logs]
-    return versions, sorted(set(paths)), rows
+def by_table(files: tuple[FileEntry, ...]) -> dict[str, list[FileEntry]]:
+    """`files` by the table they belong to (`layer/table`, the first two parts of a path)."""
+    grouped: dict[str, list[FileEntry]] = {}
+    for entry in files:
+        grouped.setdefault("/".join(entry.path.split("/", 2)[:2]), []).append(entry)
+    return grouped
 
 
-def _log_files(lake: Lake, name: str, version: int) -> list[Path]:
-    """The commits and checkpoints of the table up to `version`."""
-    folder = lake.root / name / "_delta_log"
-    kept = []
-    for path in folder.iterdir():
-        stem = path.name.split(".", 1)[0]
-        if stem.isdigit() and int(stem) <= version and not path.name.endswith(".tmp"):
-            kept.append(path)
-    return sorted(kept)
+@dataclass(frozen=True)
+class _TableCut:
+    """One table in a cut: its version, its files (data and log) and its rows there."""
+
+    version: int
+    paths: list[str]
+    rows: int
+
+
+def _cut(
+    lake: Lake, parent: Backup | None = None
+) -> tuple[dict[str, int], list[str], dict[str, int]]:
+    """A consistent cut: every table's version and files, with ingestion and silver held off.
+
+    A table at the version `parent` holds (by the same last commit) is not opened: its data
+    files and rows are the parent's.
+    """
+    held = by_table(parent.files) if parent else {}
+
+    def one(name: str) -> _TableCut | None:
+        return _cut_table(lake, name, parent, held.get(name, []))
+
+    names = [spec.name for spec in TABLES]
+    # Opening a table reads its log: a few milliseconds each, in Rust, side by side.
+    with lake.lock(INGEST_LOCK), lake.lock(SILVER_LOCK), ThreadPoolExecutor(OPENERS) as pool:
+        cuts = dict(zip(names, pool.map(one, names), strict=True))
+    found = {name: cut for name, cut in cuts.items() if cut is not None}
+    versions = {name: cut.version for name, cut in found.items()}
+    rows = {name: cut.rows for name, cut in found.items()}
+    paths = sorted({path for cut in found.values() for path in cut.paths})
+    return versions, paths, rows
+
+
+def _cut_table(
+    lake: Lake, name: str, parent: Backup | None, held: list[FileEntry]
+) -> _TableCut | None:
+    """One table's version, files and rows; None when the lake has no such table.
+
+    `held` are the files the parent backup holds of it: when the parent has the table at this
+    version, by the same commit, its data files and rows are taken from there.
+    """
+    logs = [f"{name}/{LOG}/{p.name}" for p in _log_files(lake.root / name / LOG)]
+    commits = [p for p in logs if p.endswith(".json")]
+    if not commits:
+        return None
+    version = int(commits[-1].rsplit("/", 1)[-1].split(".", 1)[0])
+    if parent and parent.versions.get(name) == version and _held(lake, commits[-1], held):
+        data = [f.path for f in held if f"/{LOG}/" not in f.path]
+        return _TableCut(version, logs + data, parent.rows[name])
+    actions = pl.DataFrame(
+        DeltaTable(str(lake.root / name), version=version).get_add_actions(flatten=True)
+    )
+    data = [f"{name}/{p}" for p in actions.get_column("path").to_list()]
+    return _TableCut(version, logs + data, _rows(actions))
+
+
+def _held(lake: Lake, commit: str, held: list[FileEntry]) -> bool:
+    """True when `held` has the commit file `commit` with the content the lake has now."""
+    entry = next((f for f in held if f.path == commit), None)
+    return entry is not None and sha256_of(lake.root / commit) == entry.sha256
+
+
+def _log_files(folder: Path) -> list[Path]:
+    """The commits and checkpoints in a table's log folder (none if there is no folder)."""
+    if not folder.is_dir():
+        return []
+    return sorted(
+        path
+        for path in folder.iterdir()
+        if path.name.split(".", 1)[0].isdigit() and not path.name.endswith(".tmp")
+    )
+
+
+def sha256_of(path: Path) -> str:
+    """A file's SHA-256, read a chunk at a time."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as source:
+        for block in iter(lambda: source.read(2**20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _parent(root: Path, sealer: Sealer, kind: str) -> Backup | None:
@@ -210,14 +311,27 @@ def _blob(root: Path, sha256: str) -> Path:
 
 
 def _write(path: Path, data: bytes) -> None:
-    """Write `data` to `path` whole or not at all (a temporary file renamed over it)."""
+    """Write `data` to `path` whole or not at all (`write_whole`)."""
+    write_whole(path, lambda out: out.write(data))
+
+
+def write_whole(path: Path, fill: Callable[[BinaryIO], object]) -> None:
+    """Write `path` whole or not at all: `fill` writes a temporary file, fsynced and renamed.
+
+    The temporary name is unique to this write, so that two writers of one path never mix; a
+    `fill` that raises leaves nothing behind.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".tmp")
-    with open(temporary, "wb") as out:
-        out.write(data)
-        out.flush()
-        os.fsync(out.fileno())
-    temporary.replace(path)
+    temporary = path.with_name(f"{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        with open(temporary, "wb") as out:
+            fill(out)
+            out.flush()
+            os.fsync(out.fileno())
+        temporary.replace(path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 def _dump(backup: Backup) -> bytes:
@@ -262,11 +376,17 @@ def _index(backup: Backup) -> dict[str, object]:
 
 
 def remove_partials(root: Path) -> list[str]:
-    """Delete backups left unfinished (a crash mid-way); their names."""
+    """Delete what a backup killed mid-way left: its `.partial` folder, its temporary blobs.
+
+    Returns the folders' names. For a caller that holds the backup lock (`service.create`):
+    another backup's work in progress would look the same.
+    """
     folder = root / "backups"
     gone = list(folder.glob("*.partial")) if folder.exists() else []
     for path in gone:
         shutil.rmtree(path)
+    for temporary in (root / "blobs").glob("*/*.tmp"):
+        temporary.unlink(missing_ok=True)
     return [p.name for p in gone]
 
 
@@ -284,20 +404,25 @@ class Verified:
         return not self.problems
 
 
-def verify(root: Path, sealer: Sealer, backup: Backup, scratch: Path) -> Verified:
+def verify(root: Path | Store, sealer: Sealer, backup: Backup, scratch: Path) -> Verified:
     """Restore `backup` into `scratch` and check it.
 
     Every blob must open to its SHA-256 (each failure is named), and each table must have, at
     its version, the rows the backup recorded.
     """
-    problems = []
-    written = 0
-    for entry in backup.files:  # every file, so that each failure is named
+    store = as_store(root)
+
+    def attempt(entry: FileEntry) -> str | None:
         try:
-            _restore_file(root, sealer, entry, scratch)
-            written += 1
+            _restore_file(store, sealer, entry, scratch)
         except BackupError as exc:
-            problems.append(str(exc))
+            return str(exc)
+        return None
+
+    with ThreadPoolExecutor(SEALERS) as pool:  # every file, so that each failure is named
+        failures = list(pool.map(attempt, backup.files))
+    problems = [failure for failure in failures if failure is not None]
+    written = len(failures) - len(problems)
     if not problems:
         counted = row_counts(scratch, backup.versions)
         problems += [
@@ -335,21 +460,24 @@ def kept(backups: pl.DataFrame, now: datetime) -> set[str]:
     return keep
 
 
-def prune(root: Path, sealer: Sealer, now: datetime) -> tuple[list[str], int]:
+def prune(root: Path | Store, sealer: Sealer, now: datetime) -> tuple[list[str], int]:
     """Delete the backups retention does not keep, then the blobs no kept backup holds.
 
     Every manifest is complete, so a kept backup depends on nothing but its blobs: those stay.
-    Returns the ids deleted and how many blobs were.
+    A backup's index goes first, so one deleted part-way is no longer listed. Works on the
+    local folder and on the off-site copy alike. Returns the ids deleted and how many blobs were.
     """
-    done = listed(root)
+    store = as_store(root)
+    done = listed(store)
     keep = kept(done, now)
     gone = [i for i in done.get_column("id").to_list() if i not in keep]
-    needed = {f.sha256 for i in keep for f in load(root, sealer, i).files}
+    needed = {f.sha256 for i in keep for f in load(store, sealer, i).files}
     for backup_id in gone:
-        shutil.rmtree(root / "backups" / backup_id)
+        store.remove("backups", backup_id, INDEX)
+        store.remove("backups", backup_id)
     swept = 0
-    for blob in (root / "blobs").glob("*/*"):
-        if blob.name not in needed and not blob.name.endswith(".tmp"):
-            blob.unlink()
+    for name in store.names("blobs/*/*"):
+        if name.rsplit("/", 1)[-1] not in needed and not name.endswith(".tmp"):
+            store.remove(name)
             swept += 1
     return gone, swept
