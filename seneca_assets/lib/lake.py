@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import BinaryIO, Literal
 
 import polars as pl
 from deltalake import CommitProperties, DeltaTable, Transaction, WriterProperties, write_deltalake
@@ -26,8 +26,10 @@ from seneca_assets.lib.schemas import TableSpec
 from seneca_assets.lib.storage import (
     Location,
     LockTimeoutError,
+    RemoteFile,
     check_safe_commits,
     lease_lock,
+    names_in,
     probe,
 )
 
@@ -85,6 +87,19 @@ class Lake:
     def uri(self, spec: TableSpec) -> str:
         """Where the table lives."""
         return self.place.join(spec.name)
+
+    def open_file(self, path: str) -> BinaryIO | RemoteFile:
+        """A file of the lake (`layer/table/...`) opened for reading, wherever the lake is."""
+        if self.remote:
+            return RemoteFile(self.place, path)
+        return open(Path(self.location, path), "rb")
+
+    def names_in(self, folder: str) -> list[str]:
+        """The names of the files directly in a folder of the lake (none if it has none)."""
+        if self.remote:
+            return names_in(self.place, folder)
+        local = Path(self.location, folder)
+        return sorted(p.name for p in local.iterdir() if p.is_file()) if local.is_dir() else []
 
     def ensure_writable(self) -> None:
         """Create the lake folder if needed; raise ConfigurationError if it cannot be written."""

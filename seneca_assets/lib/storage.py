@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from seneca_assets.lib.config import ConfigurationError
 
@@ -90,6 +90,45 @@ class Location:
     def shown(self) -> str:
         """The location for messages: a URL's user information (credentials) left out."""
         return re.sub(r"//[^/@]*@", "//", self.uri)
+
+
+class Readable(Protocol):
+    """What reading a file takes: `read` (a local binary file, a `RemoteFile`, a BytesIO)."""
+
+    def read(self, size: int = -1, /) -> bytes:
+        """Up to `size` bytes."""
+        ...
+
+
+class RemoteFile:
+    """A file of a remote lake opened for reading: `read` and `seek`, as a binary file does."""
+
+    def __init__(self, location: Location, path: str) -> None:
+        import obstore
+
+        self._file = obstore.open_reader(location.store, path)
+
+    def read(self, size: int = -1) -> bytes:
+        """Up to `size` bytes (all that is left without it)."""
+        return bytes(self._file.read(size) if size >= 0 else self._file.readall())
+
+    def seek(self, offset: int) -> int:
+        """Go to `offset` from the start."""
+        return int(self._file.seek(offset))
+
+    def __enter__(self) -> RemoteFile:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._file.close()
+
+
+def names_in(location: Location, folder: str) -> list[str]:
+    """The names of the objects directly under `folder` of a remote root."""
+    import obstore
+
+    listed = obstore.list_with_delimiter(location.store, prefix=folder.rstrip("/") + "/")
+    return sorted(item["path"].rsplit("/", 1)[-1] for item in listed["objects"])
 
 
 def check_safe_commits() -> None:

@@ -172,13 +172,30 @@ def test_unsafe_rename_and_bad_credentials_are_refused_clearly(
         Lake("ftp://example.org/lake")
 
 
-def test_backups_of_a_remote_lake_are_refused_until_they_can_read_it(
-    s3_lake: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_a_remote_lake_backs_up_verifies_and_restores_into_a_folder(
+    logs: Path, s3_lake: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
     from seneca_assets.lib.backup import service
     from seneca_assets.lib.backup.seal import BackupError
 
+    settings = IngestSettings(log_dir=logs, lake_dir=s3_lake, tail_grace_s=0)
+    ingest(settings)
+    lake = Lake(s3_lake)
+    build_silver(lake)
     monkeypatch.setenv("SENECA_BACKUP_KEY", "a passphrase for the test")
-    with pytest.raises(BackupError, match="cannot be backed up yet"):
-        service.create(Lake(s3_lake), "full", tmp_path / "backups")
-    assert not (tmp_path / "backups" / "backups").exists(), "no backup was started"
+    monkeypatch.setenv("SENECA_RESTORE_DIR", str(tmp_path / "restores"))
+    backups = tmp_path / "backups"
+    full = service.create(lake, "full", backups)
+    assert service.verify(full.id, backups).ok
+    # A second backup after more rows takes only the new files.
+    build_range(lake, "hourly", START, END)
+    more = service.create(Lake(s3_lake), "incremental", backups)
+    assert len(more.files) > len(full.files) and service.verify(more.id, backups).ok
+    target, checked = service.restore("copy", more.id, root=backups)
+    assert checked.ok
+    restored = Lake(target)
+    for spec in TABLES:
+        if lake.exists(spec) and not spec.name.startswith("ops/"):
+            assert _content(restored, spec).equals(_content(lake, spec)), spec.name
+    with pytest.raises(BackupError, match="cannot be restored in place yet"):
+        service.restore_in_place(Lake(s3_lake), more.id, backups)

@@ -48,6 +48,7 @@ from seneca_assets.lib.catalog import TABLES
 from seneca_assets.lib.ingest import LOCK_NAME as INGEST_LOCK
 from seneca_assets.lib.lake import Lake
 from seneca_assets.lib.model.build import LOCK_NAME as SILVER_LOCK
+from seneca_assets.lib.storage import Readable
 
 KINDS = ("full", "differential", "incremental")
 OPENERS = 4
@@ -98,7 +99,7 @@ def create(lake: Lake, root: Path, sealer: Sealer, kind: str, now: datetime) -> 
     entries = {} if kind == "full" else {p: known[p] for p in paths if p in known}
 
     def take(path: str) -> FileEntry:
-        return _take(lake.root, path, root, sealer, anew=kind == "full")
+        return _take(lake, path, root, sealer, anew=kind == "full")
 
     with ThreadPoolExecutor(SEALERS) as pool:
         entries |= {e.path: e for e in pool.map(take, [p for p in paths if p not in entries])}
@@ -120,14 +121,14 @@ def create(lake: Lake, root: Path, sealer: Sealer, kind: str, now: datetime) -> 
     return backup
 
 
-def _take(lake_root: Path, path: str, root: Path, sealer: Sealer, anew: bool) -> FileEntry:
+def _take(lake: Lake, path: str, root: Path, sealer: Sealer, anew: bool) -> FileEntry:
     """Hash one file of the lake and seal it unless a blob holds it already (or `anew`).
 
     A file no larger than a chunk is read once and sealed from memory; a larger one is hashed
     as it streams, then sealed in a second streaming pass (a blob is named by its SHA-256, and
     every chunk is bound to it, so the hash comes first).
     """
-    with open(lake_root / path, "rb") as source:
+    with lake.open_file(path) as source:
         head = source.read(sealer.chunk_bytes)
         digest, size = hashlib.sha256(head), len(head)
         whole = len(head) < sealer.chunk_bytes
@@ -256,7 +257,7 @@ def _cut_table(
     `held` are the files the parent backup holds of it: when the parent has the table at this
     version, by the same commit, its data files and rows are taken from there.
     """
-    logs = [f"{name}/{LOG}/{p.name}" for p in _log_files(lake.root / name / LOG)]
+    logs = [f"{name}/{LOG}/{n}" for n in lake.names_in(f"{name}/{LOG}") if _is_log(n)]
     commits = [p for p in logs if p.endswith(".json")]
     if not commits:
         return None
@@ -265,7 +266,7 @@ def _cut_table(
         data = [f.path for f in held if f"/{LOG}/" not in f.path]
         return _TableCut(version, logs + data, parent.rows[name])
     actions = pl.DataFrame(
-        DeltaTable(str(lake.root / name), version=version).get_add_actions(flatten=True)
+        DeltaTable(lake.place.join(name), version=version).get_add_actions(flatten=True)
     )
     data = [f"{name}/{p}" for p in actions.get_column("path").to_list()]
     return _TableCut(version, logs + data, _rows(actions))
@@ -274,26 +275,27 @@ def _cut_table(
 def _held(lake: Lake, commit: str, held: list[FileEntry]) -> bool:
     """True when `held` has the commit file `commit` with the content the lake has now."""
     entry = next((f for f in held if f.path == commit), None)
-    return entry is not None and sha256_of(lake.root / commit) == entry.sha256
+    if entry is None:
+        return False
+    with lake.open_file(commit) as source:
+        return _sha256(source) == entry.sha256
 
 
-def _log_files(folder: Path) -> list[Path]:
-    """The commits and checkpoints in a table's log folder (none if there is no folder)."""
-    if not folder.is_dir():
-        return []
-    return sorted(
-        path
-        for path in folder.iterdir()
-        if path.name.split(".", 1)[0].isdigit() and not path.name.endswith(".tmp")
-    )
+def _is_log(name: str) -> bool:
+    """True for a commit or checkpoint of a table's log (not a temporary file)."""
+    return name.split(".", 1)[0].isdigit() and not name.endswith(".tmp")
 
 
 def sha256_of(path: Path) -> str:
-    """A file's SHA-256, read a chunk at a time."""
-    digest = hashlib.sha256()
+    """A local file's SHA-256, read a chunk at a time."""
     with open(path, "rb") as source:
-        for block in iter(lambda: source.read(2**20), b""):
-            digest.update(block)
+        return _sha256(source)
+
+
+def _sha256(source: Readable) -> str:
+    digest = hashlib.sha256()
+    for block in iter(lambda: source.read(2**20), b""):
+        digest.update(block)
     return digest.hexdigest()
 
 

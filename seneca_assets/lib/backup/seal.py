@@ -32,6 +32,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from seneca_assets.lib.config import ConfigurationError
+from seneca_assets.lib.storage import Readable
 
 KEY_VARIABLE = "SENECA_BACKUP_KEY"
 MAGIC = b"SNCB2"
@@ -67,7 +68,7 @@ class Sealer:
     def _aead(self) -> AESGCM:
         return AESGCM(self.key)
 
-    def seal_to(self, source: BinaryIO, sha256: str, out: BinaryIO) -> None:
+    def seal_to(self, source: Readable, sha256: str, out: BinaryIO) -> None:
         """Seal all that `source` holds into `out`, bound to `sha256` (the caller's hash of it).
 
         Holds at most two chunks in memory: the one sealed and the next, read ahead to know

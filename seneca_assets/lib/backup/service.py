@@ -78,7 +78,6 @@ def create(lake: Lake, kind: str, root: Path | None = None) -> repo.Backup:
     first. A backup whose off-site copy fails is finished locally all the same (BackupError
     says so); the next backup copies it.
     """
-    _local_only(lake, "backed up")
     root = root or backup_root()
     seal = sealer(root)
     url = offsite_url()
@@ -201,7 +200,11 @@ def restore_in_place(
     The backup is verified first: a wrong key or a backup that does not verify restores
     nothing, and takes no snapshot.
     """
-    _local_only(lake, "restored in place")
+    if lake.remote:  # its files are written back in a local folder
+        raise BackupError(
+            f"a lake on an object store ({lake.place.shown()}) cannot be restored in place yet: "
+            "restore it --to a folder instead"
+        )
     root = root or backup_root()
     store, seal = _reader(root, use_offsite)
     backup = repo.load(store, seal, chosen(store, backup_id, at))
@@ -266,12 +269,3 @@ def _verified(
         yield scratch, repo.verify(store, seal, backup, scratch)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-
-
-def _local_only(lake: Lake, done: str) -> None:
-    """BackupError for a lake on an object store: its files are not read or written here yet."""
-    if lake.remote:
-        raise BackupError(
-            f"a lake on an object store ({lake.place.shown()}) cannot be {done} yet: backups "
-            "read and write the lake's files in a local folder"
-        )
