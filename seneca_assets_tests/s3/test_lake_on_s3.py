@@ -199,3 +199,28 @@ def test_a_remote_lake_backs_up_verifies_and_restores_into_a_folder(
             assert _content(restored, spec).equals(_content(lake, spec)), spec.name
     with pytest.raises(BackupError, match="cannot be restored in place yet"):
         service.restore_in_place(Lake(s3_lake), more.id, backups)
+
+
+def test_the_command_line_works_on_an_s3_lake_with_nothing_but_the_aws_variables(
+    logs: Path, s3_lake: str
+):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    def seneca(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "seneca_assets.cli", *args, "--lake", s3_lake],
+            capture_output=True, text=True, env=os.environ | {"DAGSTER_HOME": ""}, timeout=300,
+            check=False,
+        )  # fmt: skip
+
+    stored = seneca("ingest", "--logs", str(logs))
+    assert stored.returncode == 0, stored.stderr
+    catalogue = seneca("tables", "--json")
+    assert catalogue.returncode == 0, catalogue.stderr
+    rows = {row["table"]: row for row in json.loads(catalogue.stdout)}
+    assert rows["bronze/events"]["rows"] > 0
+    counted = seneca("sql", "SELECT count(*) AS n FROM bronze_events", "--json")
+    assert json.loads(counted.stdout) == [{"n": rows["bronze/events"]["rows"]}]
