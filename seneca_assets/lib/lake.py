@@ -260,3 +260,28 @@ class Lake:
             return 0
         metrics = self.table(spec).delete(predicate)
         return int(metrics.get("num_deleted_rows", 0) or 0)
+
+    def delete_keys(self, spec: TableSpec, column: str, keys: pl.Series) -> int:
+        """Delete the rows whose `column` is one of `keys`, in one commit; how many were.
+
+        A merge joined on the keys, not a predicate listing them: delta-rs parses a predicate
+        of tens of thousands of literals recursively and crashes (seen: a segmentation fault).
+        """
+        if not self.exists(spec) or keys.is_empty():
+            return 0
+        source = pl.DataFrame({column: keys.unique()}).to_arrow(
+            compat_level=pl.CompatLevel.oldest()
+        )
+        merged = (
+            self.table(spec)
+            .merge(
+                source,
+                predicate=f'target."{column}" = source."{column}"',
+                source_alias="source",
+                target_alias="target",
+                commit_properties=CommitProperties(max_commit_retries=COMMIT_RETRIES),
+            )
+            .when_matched_delete()
+            .execute()
+        )
+        return int(merged.get("num_target_rows_deleted", 0) or 0)

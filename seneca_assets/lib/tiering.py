@@ -258,12 +258,10 @@ def _delete(
     """Delete the rows `ids` names, in one commit."""
     if ids.is_empty():
         return []
-    listed = ", ".join(f"'{i}'" for i in sorted(ids.to_list()))
-    predicate = f"{key} IN ({listed})"
     before = lake.table(table).version()
-    rows = lake.delete(table, predicate)
-    shown = predicate if len(predicate) < 400 else f"{key} IN ({ids.len():,} ids)"
-    return [_logged(lake, table, shown, rows, before, stamp, reason)]
+    rows = lake.delete_keys(table, key, ids)
+    shown = f"{key} IN ({', '.join(sorted(ids.to_list())[:3])}{', ...' * (ids.len() > 3)})"
+    return [_logged(lake, table, f"{shown}: {ids.len():,} ids", rows, before, stamp, reason)]
 
 
 def _logged(

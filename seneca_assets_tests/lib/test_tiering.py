@@ -191,3 +191,19 @@ def test_holds_retention_and_warm_search_from_the_command_line(
     assert found and all(r["source"] == "messages (warm)" for r in found)
     # The held agent's conversations stayed hot: none of its messages is found warm.
     assert agent not in {r["agent"] for r in found}
+
+
+def test_a_move_of_tens_of_thousands_of_rows_is_one_commit_per_table(tmp_path: Path):
+    """Keys go to Delta as a merge: a predicate listing 50,000 ids crashed delta-rs."""
+    lake = Lake(tmp_path / "lake")
+    ids = [f"{n:032x}" for n in range(60_000)]
+    frame = pl.DataFrame({"message_id": ids}).with_columns(
+        event_id=pl.col("message_id"), event_time=pl.lit(START), kind=pl.lit("pm_thinking"),
+        conversation_type=pl.lit("internal_thinking"), sender=pl.lit("marcus"),
+        recipient=pl.lit("marcus"), intent=pl.lit("thinking"), ingest_batch=pl.lit(1),
+    )  # fmt: skip
+    lake.write(MESSAGES, pl.concat([MESSAGES.empty(), frame], how="diagonal_relaxed"))
+    version = lake.table(MESSAGES).version()
+    gone = lake.delete_keys(MESSAGES, "message_id", pl.Series(ids[:50_000]))
+    assert gone == 50_000 and lake.table(MESSAGES).version() == version + 1
+    assert sorted(lake.read(MESSAGES)["message_id"]) == ids[50_000:]
