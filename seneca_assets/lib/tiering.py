@@ -129,7 +129,8 @@ def targets(
     policy: TierPolicy = POLICY,
 ) -> pl.DataFrame:
     """Each conversation's `id` and the tier (`target`) its age and circumstances put it in."""
-    age = pl.lit(now) - pl.col("last_activity_at")
+    last = pl.coalesce("last_activity_at", "timestamp")
+    age = pl.lit(now) - last
     kept = (
         pl.col("status").is_in(KEPT_STATUSES)
         | (pl.col("blockers").fill_null(0) > 0)
@@ -146,8 +147,10 @@ def targets(
         .then(pl.lit("cold"))
         .otherwise(pl.lit("deleted"))
     )
-    pinned = H.held_rows(holds, ["id", "task_id", "agent_id", "project_id"]) | (
-        pl.col("status") == OPEN
+    pinned = (
+        H.held_rows(holds, ["id", "task_id", "agent_id", "project_id"])
+        | (pl.col("status") == OPEN)
+        | last.is_null()  # no time to age it by: it stays where it is
     )
     return conversations.select("id", target=pl.when(pinned).then(None).otherwise(target))
 

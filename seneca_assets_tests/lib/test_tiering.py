@@ -207,3 +207,17 @@ def test_a_move_of_tens_of_thousands_of_rows_is_one_commit_per_table(tmp_path: P
     gone = lake.delete_keys(MESSAGES, "message_id", pl.Series(ids[:50_000]))
     assert gone == 50_000 and lake.table(MESSAGES).version() == version + 1
     assert sorted(lake.read(MESSAGES)["message_id"]) == ids[50_000:]
+
+
+def test_a_conversation_without_times_never_moves(lake_copy: Path):  # noqa: F811
+    lake = Lake(lake_copy / "lake")
+    rows = tiering._conversations(lake, CONVERSATIONS).head(3)
+    timeless = rows.with_columns(
+        last_activity_at=pl.lit(None, dtype=rows.schema["last_activity_at"]),
+        timestamp=pl.lit(None, dtype=rows.schema["timestamp"]),
+    )
+    planned = tiering.targets(
+        pl.concat([rows, timeless.with_columns(id=pl.lit("x") + pl.col("id").str.slice(1))]),
+        pl.Series([], dtype=pl.String), {}, END + timedelta(days=20 * 365),
+    )  # fmt: skip
+    assert planned["target"].to_list() == ["deleted"] * 3 + [None] * 3
