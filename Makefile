@@ -52,6 +52,7 @@ bench: install
 	$(BIN)/python benchmarks/semantic.py
 	$(BIN)/python benchmarks/analytics.py
 	$(BIN)/python benchmarks/lifecycle.py
+	$(BIN)/python benchmarks/scale.py
 
 clean:
 	rm -rf $(VENV) data/lake data/dagster

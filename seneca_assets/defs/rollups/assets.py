@@ -26,7 +26,10 @@ from seneca_assets.lib.schemas import TableSpec
 from seneca_assets.lib.sketch import ALPHA
 
 GOLD_POOL = "seneca_gold"
-"""Runs that write the rollup tables share this pool (limit 1 in dagster.yaml)."""
+"""Steps that write the rollup tables share this pool: the assets here and the chunks of
+`rollups_backfill`. Its limit is dagster.yaml's default of 1 until raised for parallel backfills
+(`dagster instance concurrency set seneca_gold N`, docs/DEPLOY.md); concurrent writers of one
+table commit safely (`Lake.write`), the limit bounds the load."""
 
 
 FOLLOWS_FINER = (
@@ -59,8 +62,9 @@ def _checks(grain: str, table: TableSpec) -> list[dg.AssetCheckSpec]:
     return checks
 
 
-def _check_results(grain: str, table: TableSpec, lake: Lake) -> list[dg.AssetCheckResult]:
-    """The checks of a grain, over the whole table (they are cheap next to a build)."""
+def check_results(grain: str, lake: Lake, duckdb: DuckDBResource) -> list[dg.AssetCheckResult]:
+    """The checks of a grain, over the whole tables (they are cheap next to a build)."""
+    table, activity_table = TIERS[grain]
     if grain == "hourly":
         now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
         stale = stale_hours(lake, now)
@@ -90,6 +94,17 @@ def _check_results(grain: str, table: TableSpec, lake: Lake) -> list[dg.AssetChe
                 check_name=P95_CHECK,
                 passed=all(error <= ALPHA for error in errors),
                 metadata={"series": len(errors), "worst": max(errors, default=0.0)},
+            )
+        )
+    if grain != "hourly":
+        with duckdb.get_connection() as con:
+            wrong = activity_unsummed(con, lake, grain)
+        results.append(
+            dg.AssetCheckResult(
+                asset_key=table_key(activity_table),
+                check_name=ACTIVITY_CHECK,
+                passed=wrong == 0,
+                metadata={"rows_not_summing": wrong},
             )
         )
     return results
@@ -135,16 +150,7 @@ def _rollups(grain: str) -> dg.AssetsDefinition:
                     "range": f"{window.start.isoformat()} .. {window.end.isoformat()}",
                 },
             )
-        yield from _check_results(grain, metrics_table, lake.lake())
-        if grain != "hourly":
-            with duckdb.get_connection() as con:
-                wrong = activity_unsummed(con, lake.lake(), grain)
-            yield dg.AssetCheckResult(
-                asset_key=table_key(activity_table),
-                check_name=ACTIVITY_CHECK,
-                passed=wrong == 0,
-                metadata={"rows_not_summing": wrong},
-            )
+        yield from check_results(grain, lake.lake(), duckdb)
 
     rollups.__doc__ = f"The {grain} rollups of metrics and activity."
     return rollups
