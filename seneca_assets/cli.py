@@ -397,8 +397,11 @@ def _cmd_snapshot(args: argparse.Namespace) -> int:
             taken = snapshots.take(lake, args.name or "")
             print(f"snapshot {args.name!r}: {len(taken)} tables")
         elif args.action == "list":
-            rows = lake.read(SNAPSHOTS) if lake.exists(SNAPSHOTS) else SNAPSHOTS.empty()
-            listed = rows.group_by("name").agg(pl.col("taken_at").first(), tables=pl.len())
+            listed = (
+                lake.read(SNAPSHOTS)
+                .group_by("name")
+                .agg(pl.col("taken_at").first(), tables=pl.len())
+            )
             return _show(listed.sort("taken_at"), args.json)
         else:
             done = snapshots.restore(lake, args.name or "", args.table or None)
@@ -427,8 +430,7 @@ def _cmd_hold(args: argparse.Namespace) -> int:
             holds.release(lake, args.subject or "", datetime.now(UTC))
             print(f"hold {args.subject} released")
         else:
-            rows = lake.read(holds.LEGAL_HOLDS) if lake.exists(holds.LEGAL_HOLDS) else None
-            return _show(rows if rows is not None else holds.LEGAL_HOLDS.empty(), args.json)
+            return _show(lake.read(holds.LEGAL_HOLDS), args.json)  # empty before any hold
     except holds.HoldError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_CONFIG

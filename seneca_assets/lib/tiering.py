@@ -159,11 +159,7 @@ def move(lake: Lake, now: datetime, policy: TierPolicy = POLICY) -> pl.DataFrame
     """Move every conversation to the tier it belongs in, coldest moves first; the log rows."""
     policy.validate()
     holds = H.held(H.in_force(lake))
-    flagged = (
-        lake.read(CONVERSATION_FLAGS).get_column("conversation_id")
-        if lake.exists(CONVERSATION_FLAGS)
-        else pl.Series(dtype=pl.String)
-    )
+    flagged = lake.read(CONVERSATION_FLAGS).get_column("conversation_id")  # empty if none
     logged: list[dict[str, object]] = []
     with lake.lock(INGEST_LOCK), lake.lock(SILVER_LOCK):  # silver rebuilds conversations
         for tier in ORDER[:-1]:
