@@ -224,3 +224,28 @@ def test_the_command_line_works_on_an_s3_lake_with_nothing_but_the_aws_variables
     assert rows["bronze/events"]["rows"] > 0
     counted = seneca("sql", "SELECT count(*) AS n FROM bronze_events", "--json")
     assert json.loads(counted.stdout) == [{"n": rows["bronze/events"]["rows"]}]
+
+
+def test_backups_are_copied_off_site_to_s3_and_verify_from_there(
+    logs: Path, tmp_path: Path, s3_lake: str, monkeypatch: pytest.MonkeyPatch
+):
+    import shutil
+
+    from seneca_assets.lib.backup import service
+
+    lake = _pipeline_bronze(logs, str(tmp_path / "lake"))
+    offsite = s3_lake.rsplit("/", 1)[0] + "/offsite"
+    monkeypatch.setenv("SENECA_BACKUP_KEY", "a passphrase for the test")
+    monkeypatch.setenv("SENECA_OFFSITE_URL", offsite)
+    backups = tmp_path / "backups"
+    made = service.create(lake, "full", backups)
+    there = service.listing(use_offsite=True, root=backups)
+    assert there.get_column("id").to_list() == [made.id]
+    shutil.rmtree(backups / "blobs")  # the local copy is lost: the off-site one still verifies
+    assert not service.verify(made.id, backups).ok
+    assert service.verify(made.id, backups, use_offsite=True).ok
+
+
+def _pipeline_bronze(logs: Path, where: str) -> Lake:
+    ingest(IngestSettings(log_dir=logs, lake_dir=where, tail_grace_s=0))
+    return Lake(where)
