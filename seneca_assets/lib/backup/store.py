@@ -116,7 +116,14 @@ def offsite_url() -> str | None:
 def offsite_store(url: str) -> Store:
     """The off-site copy's store at `url`; ConfigurationError for a protocol it cannot reach."""
     label = shown(url)
-    protocol = urlsplit(url).scheme or "file"
+    parts = urlsplit(url)
+    protocol = parts.scheme or "file"
+    if "@" in parts.netloc or parts.password:
+        raise ConfigurationError(
+            f"{OFFSITE_VARIABLE} ({label}): credentials in the URL are not accepted (they would "
+            "end up in logs): give them in the store's variables, such as AWS_ACCESS_KEY_ID and "
+            "AWS_SECRET_ACCESS_KEY"
+        )
     try:
         fs, root = url_to_fs(url)
     except ImportError as exc:  # a known protocol whose backend package is not installed
