@@ -10,6 +10,7 @@ from __future__ import annotations
 import fcntl
 import os
 import random
+import shutil
 import tempfile
 import time
 from collections.abc import Iterator
@@ -29,9 +30,11 @@ from seneca_assets.lib.storage import (
     LockTimeoutError,
     RemoteFile,
     check_safe_commits,
+    has_object,
     lease_lock,
     names_in,
     probe,
+    put_object,
 )
 
 __all__ = ["Lake", "LockTimeoutError", "time_bound", "time_literal"]
@@ -100,6 +103,30 @@ class Lake:
         if self.remote:
             return RemoteFile(self.place, path)
         return open(Path(self.location, path), "rb")
+
+    def has_file(self, path: str) -> bool:
+        """True when the lake holds the file `path` (`layer/table/...`)."""
+        if self.remote:
+            return has_object(self.place, path)
+        return Path(self.location, path).is_file()
+
+    def put_file(self, path: str, source: BinaryIO) -> None:
+        """Write the file `path` of the lake whole from `source` (a local file, read as it goes).
+
+        Locally through a temporary file renamed into place; on an object store by one upload,
+        which is whole or absent by the store's own guarantee.
+        """
+        if self.remote:
+            put_object(self.place, path, source)
+            return
+        target = Path(self.location, path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        with open(temporary, "wb") as out:
+            shutil.copyfileobj(source, out, 4 * 2**20)
+            out.flush()
+            os.fsync(out.fileno())
+        temporary.replace(target)
 
     def names_in(self, folder: str) -> list[str]:
         """The names of the files directly in a folder of the lake (none if it has none)."""

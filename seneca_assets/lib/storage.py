@@ -123,6 +123,25 @@ class RemoteFile:
         self._file.close()
 
 
+def has_object(location: Location, path: str) -> bool:
+    """True when a remote root holds the object `path`."""
+    import obstore
+    from obstore.exceptions import NotFoundError
+
+    try:
+        obstore.head(location.store, path)
+    except (NotFoundError, FileNotFoundError):  # `head` raises the latter
+        return False
+    return True
+
+
+def put_object(location: Location, path: str, source: Any) -> None:
+    """Upload a file-like `source` as the object `path` of a remote root (streamed)."""
+    import obstore
+
+    obstore.put(location.store, path, source)
+
+
 def names_in(location: Location, folder: str) -> list[str]:
     """The names of the objects directly under `folder` of a remote root."""
     import obstore
@@ -182,7 +201,7 @@ def lease_lock(location: Location, name: str, timeout_s: float) -> Iterator[None
             try:
                 found = obstore.get(store, key)
                 held = json.loads(bytes(found.bytes()))
-            except NotFoundError:
+            except (NotFoundError, FileNotFoundError):
                 continue  # released meanwhile: try again at once
             if held.get("expires", 0) < time.time():
                 try:
@@ -190,7 +209,7 @@ def lease_lock(location: Location, name: str, timeout_s: float) -> Iterator[None
                         "e_tag"
                     ]
                     break
-                except (PreconditionError, NotFoundError):
+                except (PreconditionError, NotFoundError, FileNotFoundError):
                     continue  # another took it over first, or it was released
             if time.monotonic() > deadline:
                 raise LockTimeoutError(
@@ -220,5 +239,5 @@ def lease_lock(location: Location, name: str, timeout_s: float) -> Iterator[None
         try:
             if obstore.head(store, key)["e_tag"] == current["tag"]:
                 obstore.delete(store, key)
-        except NotFoundError:
+        except (NotFoundError, FileNotFoundError):  # obstore raises either for a missing object
             pass

@@ -22,7 +22,6 @@ hold placed since.
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,8 +35,7 @@ from seneca_assets.lib.backup.repository import (
     Backup,
     FileEntry,
     by_table,
-    sha256_of,
-    write_whole,
+    file_sha256,
 )
 from seneca_assets.lib.backup.tables import BACKUP_LOG
 from seneca_assets.lib.holds import LEGAL_HOLDS
@@ -52,7 +50,6 @@ LOGS_KEPT = frozenset(
 )
 """Records of what was done to the lake and of how it measured, and the legal holds (a hold
 placed since the backup must not be lifted by restoring it): never returned to a backup."""
-COPY_BYTES = 4 * 2**20
 ROW_SEED = 11
 
 
@@ -103,7 +100,7 @@ def restore_in_place(lake: Lake, backup: Backup, scratch: Path) -> InPlace:
         snapshots.record(lake, snapshot)
         for name in chosen:
             version = backup.versions[name]
-            before = _return_table(lake.root / name, scratch / name, version, held[name])
+            before = _return_table(lake, name, scratch / name, version, held[name])
             if before is None:
                 unchanged.append(name)
             else:
@@ -121,8 +118,10 @@ def _free_name(lake: Lake, name: str) -> str:
     return candidate
 
 
-def _return_table(live: Path, saved: Path, version: int, files: list[FileEntry]) -> int | None:
-    """Return the table at `live` to version `version` of the backup copy at `saved`.
+def _return_table(
+    lake: Lake, name: str, saved: Path, version: int, files: list[FileEntry]
+) -> int | None:
+    """Return the lake's table `name` to version `version` of the backup copy at `saved`.
 
     Returns the live version it had (-1 for a table that was gone), or None when it was as in
     the backup already (the same files, or, for a table with another history, the same rows)
@@ -130,20 +129,22 @@ def _return_table(live: Path, saved: Path, version: int, files: list[FileEntry])
     """
     then = DeltaTable(str(saved), version=version)
     wanted = live_files(then)
+    live = lake.place.join(name)
     now = _open(live)
     if now is not None and live_files(now) == wanted:
         return None
     before = now.version() if now is not None else -1
-    if now is not None and _same_history(live, version, files):
+    if now is not None and _same_history(lake, name, version, files):
         for path in wanted:
-            if not (live / path).exists():  # vacuumed since the backup
-                _copy(saved / path, live / path)
+            if not lake.has_file(f"{name}/{path}"):  # vacuumed since the backup
+                with open(saved / path, "rb") as data:
+                    lake.put_file(f"{name}/{path}", data)
         now.restore(version)
     elif now is not None and _rows_hash(now).equals(_rows_hash(then)):
         return None
     else:
         write_deltalake(
-            str(live),
+            live,
             then.to_pyarrow_dataset().scanner().to_reader(),
             mode="overwrite",
             schema_mode="overwrite",
@@ -153,21 +154,21 @@ def _return_table(live: Path, saved: Path, version: int, files: list[FileEntry])
     return before
 
 
-def _open(live: Path) -> DeltaTable | None:
+def _open(live: str) -> DeltaTable | None:
     """The live table at its latest version, or None when there is none."""
-    return DeltaTable(str(live)) if DeltaTable.is_deltatable(str(live)) else None
+    return DeltaTable(live) if DeltaTable.is_deltatable(live) else None
 
 
-def _same_history(live: Path, version: int, files: list[FileEntry]) -> bool:
+def _same_history(lake: Lake, name: str, version: int, files: list[FileEntry]) -> bool:
     """True when the live log still reads `version` and has the backup's commit for it."""
-    commit = f"{LOG}/{version:020d}.json"
-    entry = next((f for f in files if f.path.endswith(f"/{commit}")), None)
-    if entry is None or not (live / commit).exists():
+    commit = f"{name}/{LOG}/{version:020d}.json"
+    entry = next((f for f in files if f.path == commit), None)
+    if entry is None or not lake.has_file(commit):
         return False
-    if sha256_of(live / commit) != entry.sha256:
+    if file_sha256(lake, commit) != entry.sha256:
         return False
     try:
-        DeltaTable(str(live), version=version)
+        DeltaTable(lake.place.join(name), version=version)
     except DeltaError:  # the log was cleaned up past it
         return False
     return True
@@ -176,9 +177,3 @@ def _same_history(live: Path, version: int, files: list[FileEntry]) -> bool:
 def _rows_hash(table: DeltaTable) -> pl.Series:
     """The sorted hashes of a table version's rows: equal when its rows are (in any files)."""
     return pl.scan_delta(table).select(pl.struct(pl.all()).hash(ROW_SEED).sort()).collect()[:, 0]
-
-
-def _copy(source: Path, target: Path) -> None:
-    """Copy a file whole or not at all (`write_whole`)."""
-    with open(source, "rb") as data:
-        write_whole(target, lambda out: shutil.copyfileobj(data, out, COPY_BYTES))

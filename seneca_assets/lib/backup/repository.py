@@ -275,21 +275,18 @@ def _cut_table(
 def _held(lake: Lake, commit: str, held: list[FileEntry]) -> bool:
     """True when `held` has the commit file `commit` with the content the lake has now."""
     entry = next((f for f in held if f.path == commit), None)
-    if entry is None:
-        return False
-    with lake.open_file(commit) as source:
-        return _sha256(source) == entry.sha256
+    return entry is not None and file_sha256(lake, commit) == entry.sha256
+
+
+def file_sha256(lake: Lake, path: str) -> str:
+    """The SHA-256 of a file of the lake, wherever the lake is."""
+    with lake.open_file(path) as source:
+        return _sha256(source)
 
 
 def _is_log(name: str) -> bool:
     """True for a commit or checkpoint of a table's log (not a temporary file)."""
     return name.split(".", 1)[0].isdigit() and not name.endswith(".tmp")
-
-
-def sha256_of(path: Path) -> str:
-    """A local file's SHA-256, read a chunk at a time."""
-    with open(path, "rb") as source:
-        return _sha256(source)
 
 
 def _sha256(source: Readable) -> str:

@@ -200,11 +200,6 @@ def restore_in_place(
     The backup is verified first: a wrong key or a backup that does not verify restores
     nothing, and takes no snapshot.
     """
-    if lake.remote:  # its files are written back in a local folder
-        raise BackupError(
-            f"a lake on an object store ({lake.place.shown()}) cannot be restored in place yet: "
-            "restore it --to a folder instead"
-        )
     root = root or backup_root()
     store, seal = _reader(root, use_offsite)
     backup = repo.load(store, seal, chosen(store, backup_id, at))
