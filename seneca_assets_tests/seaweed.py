@@ -25,6 +25,8 @@ from pathlib import Path
 
 import pytest
 
+from seneca_assets_tests.processes import stop_group
+
 BUCKET = "seneca-tests"
 ACCESS_KEY, SECRET_KEY = "seneca", "seneca-test-secret"
 
@@ -127,12 +129,7 @@ def running(folder: Path, volumes: int = 8) -> Iterator[Seaweed]:
     try:
         yield Seaweed(endpoint)
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop_group(process, 15)
         log.close()
 
 

@@ -27,6 +27,7 @@ from seneca_assets.lib.lake import Lake
 from seneca_assets.lib.model.tables import METRICS
 from seneca_assets.lib.quality.tables import QUALITY_TABLES
 from seneca_assets.lib.simulate import simulate_deployment
+from seneca_assets_tests.processes import stop_group
 
 ROOT = Path(__file__).resolve().parents[2]
 STARTUP_TIMEOUT_S = 120
@@ -133,12 +134,7 @@ def _serve(env: dict[str, str]) -> Iterator[int]:
                 time.sleep(0.5)
         yield port
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop_group(process, 20)
 
 
 @pytest.mark.slow
